@@ -1,0 +1,37 @@
+"""Verifiers, by the name task files use.
+
+Third-party packages add verifiers through the entry-point group ``rlvr_envs.verifiers``
+(name = the verifier's key, value = ``"package.module:VerifierClass"``).
+"""
+
+from __future__ import annotations
+
+from rlvr_envs.errors import VerifierConfigError
+from rlvr_envs.plugins import find_plugin
+from rlvr_envs.verifiers.base import DEFAULT_MAX_RESPONSE_CHARS, Verifier, screen_response
+from rlvr_envs.verifiers.integer import IntegerVerifier
+
+__all__ = [
+    "BUILTIN_VERIFIERS",
+    "DEFAULT_MAX_RESPONSE_CHARS",
+    "IntegerVerifier",
+    "Verifier",
+    "find_verifier",
+    "screen_response",
+]
+
+BUILTIN_VERIFIERS: dict[str, type[Verifier]] = {
+    IntegerVerifier.name: IntegerVerifier,
+}
+
+
+def find_verifier(name: str) -> type[Verifier]:
+    """The verifier class registered under `name`, built-in or from an entry point."""
+    return find_plugin(
+        name,
+        kind="verifier",
+        builtins=BUILTIN_VERIFIERS,
+        group="rlvr_envs.verifiers",
+        base=Verifier,
+        error=VerifierConfigError,
+    )
