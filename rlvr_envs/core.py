@@ -53,7 +53,7 @@ class TextEnv(gymnasium.Env[str, str]):
         render_mode: ``"ansi"`` (render returns the transcript) or ``"human"`` (prints it).
     """
 
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi", "human"]}
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi", "human"], "render_fps": 1}
     reset_options: ClassVar[frozenset[str]] = frozenset()
     """Keys `reset(options=...)` accepts; anything else is an error, not silently ignored."""
 
