@@ -92,6 +92,11 @@ class Task:
         messages.append({"role": "user", "content": self.prompt(problem)})
         return messages
 
+    def split_of(self, problem_id: str) -> str:
+        """The split a problem id belongs to: its ``<split>/`` prefix, else the default split."""
+        prefix = problem_id.split("/", 1)[0]
+        return prefix if prefix in self.spec.split_names else self.spec.default_split
+
     def retry_message(self, verification: Verification) -> str:
         return self.spec.retry_prompt.format(reason=verification.reason)
 
