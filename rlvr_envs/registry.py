@@ -176,7 +176,8 @@ class TaskRegistry:
                 "Released versions are never redefined; give the new one another name or version."
             )
         self._entries[entry.id] = entry
-        if self._mirror:
+        # Gymnasium's entry resolves through this registry by id, so a reloaded file needs none.
+        if self._mirror and existing is None:
             gymnasium.register(
                 id=entry.gym_id,
                 entry_point="rlvr_envs.registry:make_default_env",
