@@ -8,6 +8,7 @@ Specs are pydantic dataclasses (validated on construction, unknown keys refused)
 from __future__ import annotations
 
 import dataclasses
+import types
 import typing
 from collections.abc import Mapping
 from typing import Any, TypeVar
@@ -49,13 +50,20 @@ def describe_validation_error(
 ) -> str:
     """One line per problem pydantic found, each naming the field and what was expected."""
     problems = []
-    for error in exc.errors(include_url=False):
-        loc = [str(part) for part in error["loc"]]
-        path = ".".join([p for p in [prefix] if p] + loc) or "the document"
+    errors = exc.errors(include_url=False)
+    located = [(error, _file_loc(cls, error["loc"])) for error in errors]
+    # Errors of the Python-only alternative of a union (``is-instance[Verifier]``) say
+    # nothing about a mapping from a file; keep them only if nothing else was found.
+    shown_errors = [(error, loc) for error, loc in located if loc is not None] or [
+        (error, [str(part) for part in error["loc"]]) for error in errors
+    ]
+    for error, loc in shown_errors:
+        path = ".".join([p for p in [prefix] if p] + loc)
         kind = error["type"]
         if kind == "missing":
-            problems.append(f"field '{path}' is required but missing")
-        elif kind == "extra_forbidden":
+            problems.append(f"field '{path or 'the document'}' is required but missing")
+        elif kind in ("extra_forbidden", "unexpected_keyword_argument"):
+            # pydantic dataclasses report an unknown key as an unexpected keyword argument
             known = _field_names_at(cls, loc[:-1])
             problems.append(
                 f"field '{path}' is not a known field"
@@ -65,8 +73,33 @@ def describe_validation_error(
         else:
             message = error["msg"].removeprefix("Value error, ")
             shown = f", got {_show(error['input'])}" if kind != "value_error" else ""
-            problems.append(f"field '{path}': {message}{shown}")
+            # A check of the whole document names its fields in its own message.
+            problems.append(f"field '{path}': {message}{shown}" if path else f"{message}{shown}")
     return f"{where}: " + "; ".join(problems)
+
+
+def _file_loc(cls: Any, loc: tuple[int | str, ...]) -> list[str] | None:
+    """`loc` as the field path of a file: without the union member names pydantic inserts
+    (``verifier.VerifierSpec.name`` -> ``verifier.name``); None for an error of a union's
+    Python-only alternative (``verifier.is-instance[Verifier]``)."""
+    current: Any = cls
+    path: list[str] = []
+    for raw in loc:
+        part = str(raw)
+        if part.startswith("is-instance["):
+            return None
+        if typing.get_origin(current) in (typing.Union, types.UnionType):
+            member = next(
+                (arg for arg in typing.get_args(current) if getattr(arg, "__name__", None) == part),
+                None,
+            )
+            if member is not None:
+                current = member
+                continue
+        path.append(part)
+        is_spec = dataclasses.is_dataclass(current) and isinstance(current, type)
+        current = typing.get_type_hints(current).get(part) if is_spec else None
+    return path
 
 
 def _field_names_at(cls: Any, loc: list[str]) -> list[str]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 
 __all__ = ["Status", "Verification"]
@@ -75,7 +74,8 @@ class Verification:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", Status(self.status))
-        object.__setattr__(self, "details", MappingProxyType(dict(self.details)))
+        # A plain dict copy, not a read-only proxy: verdicts must pickle (vector envs, Ray).
+        object.__setattr__(self, "details", dict(self.details))
 
     @property
     def is_correct(self) -> bool:

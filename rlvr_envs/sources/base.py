@@ -5,7 +5,6 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -32,8 +31,9 @@ class Problem:
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "fields", MappingProxyType(dict(self.fields)))
-        object.__setattr__(self, "metadata", MappingProxyType(dict(self.metadata)))
+        # Plain dict copies, not read-only proxies: problems must pickle (vector envs, Ray).
+        object.__setattr__(self, "fields", dict(self.fields))
+        object.__setattr__(self, "metadata", dict(self.metadata))
 
 
 class ProblemSource(ABC):
