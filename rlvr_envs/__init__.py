@@ -11,8 +11,8 @@ Importing this package registers every known task with Gymnasium as ``rlvr/<id>`
 It never imports torch or transformers; the trainers live in the ``trainers`` package.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations`` here: it would add a public name
+# (``annotations``) to the package namespace that is not part of its API.
 from rlvr_envs.core import TaskEnv, TextEnv
 from rlvr_envs.errors import (
     ConfigError,

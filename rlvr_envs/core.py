@@ -62,7 +62,8 @@ class TextEnv(gymnasium.Env[str, str]):
             raise ConfigError(f"max_turns must be >= 1, got {max_turns}")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ConfigError(
-                f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}"
+                f"render_mode must be one of {self.metadata['render_modes']} or None, "
+                f"got {render_mode!r}"
             )
         self.max_turns = max_turns
         self.render_mode = render_mode
@@ -233,4 +234,3 @@ def _as_text(action: object) -> str:
         return action
     text = repr(action)
     return text if len(text) <= 200 else text[:200] + "..."
-

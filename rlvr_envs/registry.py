@@ -94,10 +94,18 @@ class TaskRegistry:
         """Register a task spec; its verifier and generator options are checked now."""
         task = Task(spec, where=origin if origin != "python" else None)
         return self._add(
-            TaskEntry(id=spec.id, origin=origin, family=spec.family, description=spec.description, task=task)
+            TaskEntry(
+                id=spec.id,
+                origin=origin,
+                family=spec.family,
+                description=spec.description,
+                task=task,
+            )
         )
 
-    def add_env_class(self, env_class: type[TextEnv], *, task_id: str | None = None, origin: str | None = None) -> TaskEntry:
+    def add_env_class(
+        self, env_class: type[TextEnv], *, task_id: str | None = None, origin: str | None = None
+    ) -> TaskEntry:
         """Register a hand-written `TextEnv` subclass under `task_id` (or its ``task_id``)."""
         task_id = task_id or getattr(env_class, "task_id", None)
         if not isinstance(task_id, str) or not TASK_ID.fullmatch(task_id):
@@ -215,7 +223,9 @@ class TaskRegistry:
         if name in self._entries:
             return name
         versions = sorted(
-            (int(tid.rsplit("-v", 1)[1]), tid) for tid in self._entries if tid.rsplit("-v", 1)[0] == name
+            (int(tid.rsplit("-v", 1)[1]), tid)
+            for tid in self._entries
+            if tid.rsplit("-v", 1)[0] == name
         )
         if versions:
             return versions[-1][1]
@@ -226,7 +236,11 @@ class TaskRegistry:
             if others
             else did_you_mean(name, self._entries)
         )
-        problems = f" ({len(self.problems)} task source(s) failed to load; run 'rlvr tasks validate')" if self.problems else ""
+        problems = (
+            f" ({len(self.problems)} task source(s) failed to load; run 'rlvr tasks validate')"
+            if self.problems
+            else ""
+        )
         raise TaskNotFound(f"no task {task_id!r} is registered.{hint}{problems}")
 
     def entry(self, task_id: str) -> TaskEntry:
@@ -276,7 +290,7 @@ def make_default_env(task_id: str, **kwargs: Any) -> TextEnv:
 
 
 def make(task_id: str, **kwargs: Any) -> gymnasium.Env:
-    """``gymnasium.make`` for a task id of the default registry (``rlvr/x-v1``, ``x-v1`` or ``x``)."""
+    """``gymnasium.make`` for a default-registry id (``rlvr/x-v1``, ``x-v1`` or ``x``)."""
     registry = default_registry()
     return gymnasium.make(registry.entry(task_id).gym_id, **kwargs)
 
@@ -319,5 +333,6 @@ def register_task(
         return target
     if isinstance(target, type) and issubclass(target, TextEnv):
         return register_class(target)
-    raise TypeError(f"register_task takes a TaskSpec or a TextEnv subclass, got {type(target).__name__}")
-
+    raise TypeError(
+        f"register_task takes a TaskSpec or a TextEnv subclass, got {type(target).__name__}"
+    )

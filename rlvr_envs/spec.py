@@ -54,7 +54,9 @@ def template_fields(template: str) -> list[str]:
     try:
         parsed = list(string.Formatter().parse(template))
     except ValueError as exc:
-        raise ValueError(f"is not a valid template ({exc}); write literal braces as {{{{ and }}}}") from None
+        raise ValueError(
+            f"is not a valid template ({exc}); write literal braces as {{{{ and }}}}"
+        ) from None
     names = []
     for _, name, spec, conversion in parsed:
         if name is None:
@@ -191,7 +193,8 @@ class TaskSpec:
     def __post_init__(self) -> None:
         if not TASK_ID.fullmatch(self.id):
             raise ValueError(
-                f"id must look like '<name>-v<N>' in lower case (e.g. 'arithmetic-add-v1'), got {self.id!r}"
+                "id must look like '<name>-v<N>' in lower case (e.g. 'arithmetic-add-v1'), "
+                f"got {self.id!r}"
             )
         for name, template in (("prompt", self.prompt), ("retry_prompt", self.retry_prompt)):
             try:
@@ -201,10 +204,15 @@ class TaskSpec:
             if name == "retry_prompt" and set(fields) - {"reason"}:
                 raise ValueError(f"retry_prompt may only use {{reason}}, found {fields}")
         if self.system_prompt is not None:
-            template_fields(self.system_prompt)
+            try:
+                template_fields(self.system_prompt)
+            except ValueError as exc:  # name the template: the message starts with "is ..."
+                raise ValueError(f"system_prompt {exc}") from None
         splits = self.split_names
         if self.default_split not in splits:
-            raise ValueError(f"default_split {self.default_split!r} is not one of the splits {list(splits)}")
+            raise ValueError(
+                f"default_split {self.default_split!r} is not one of the splits {list(splits)}"
+            )
 
     @property
     def name(self) -> str:
@@ -246,8 +254,10 @@ def load_task_file(path: Path) -> TaskSpec:
         data = {**data, "dataset": _resolve_paths(data["dataset"], path.parent)}
     spec = validate(TaskSpec, data, where=str(path))
     if path.stem != spec.id:
-        raise TaskSpecError(f"{path}: field 'id' is {spec.id!r} but the file is named {path.name!r}; "
-                            f"name the file '{spec.id}.yaml'")
+        raise TaskSpecError(
+            f"{path}: field 'id' is {spec.id!r} but the file is named {path.name!r}; "
+            f"name the file '{spec.id}.yaml'"
+        )
     return spec
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from rlvr_envs.errors import DatasetError
+from rlvr_envs.errors import DatasetError, TaskSpecError, VerifierConfigError
 from rlvr_envs.generators import find_generator
 from rlvr_envs.schema import validate
 from rlvr_envs.sources.base import Problem, ProblemSource
@@ -88,7 +88,12 @@ class Task:
         """The opening chat messages: the system prompt if any, then the user prompt."""
         messages = []
         if self.spec.system_prompt:
-            messages.append({"role": "system", "content": _render(self.spec.system_prompt, problem, "system_prompt")})
+            messages.append(
+                {
+                    "role": "system",
+                    "content": _render(self.spec.system_prompt, problem, "system_prompt"),
+                }
+            )
         messages.append({"role": "user", "content": self.prompt(problem)})
         return messages
 
@@ -132,15 +137,23 @@ class Task:
 def _build_verifier(spec: TaskSpec, where: str) -> Verifier:
     if isinstance(spec.verifier, Verifier):
         return spec.verifier
-    verifier_cls = find_verifier(spec.verifier.name)
-    options = validate(verifier_cls.Options, spec.verifier.options, where=where, prefix="verifier.options")
+    try:
+        verifier_cls = find_verifier(spec.verifier.name)
+    except VerifierConfigError as exc:  # it knows the name, not the file the name is in
+        raise TaskSpecError(f"{where}: field 'verifier.name': {exc}") from exc
+    options = validate(
+        verifier_cls.Options, spec.verifier.options, where=where, prefix="verifier.options"
+    )
     return verifier_cls(options)
 
 
 def _build_generator(dataset: DatasetSpec | ProblemSource, where: str) -> Generator | None:
     if isinstance(dataset, ProblemSource) or dataset.generator is None:
         return None
-    generator_cls = find_generator(dataset.generator)
+    try:
+        generator_cls = find_generator(dataset.generator)
+    except TaskSpecError as exc:  # it knows the name, not the file the name is in
+        raise TaskSpecError(f"{where}: field 'dataset.generator': {exc}") from exc
     params = validate(generator_cls.Params, dataset.params, where=where, prefix="dataset.params")
     return generator_cls(params)
 
@@ -153,4 +166,3 @@ def _render(template: str, problem: Problem, what: str) -> str:
             f"problem {problem.id!r} has no field {exc.args[0]!r} that the {what} needs "
             f"(it has {sorted(problem.fields)})"
         ) from None
-

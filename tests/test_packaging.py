@@ -20,7 +20,18 @@ def wheel(tmp_path_factory) -> Path:
     pytest.importorskip("hatchling", reason="building the wheel needs hatchling (the dev extra)")
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(ROOT)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(out),
+            str(ROOT),
+        ],
         check=True,
         timeout=300,
     )
@@ -42,7 +53,17 @@ def test_wheel_holds_the_packages_and_the_builtin_tasks(wheel):
 def test_installed_wheel_finds_its_builtin_tasks(wheel, tmp_path):
     target = tmp_path / "site"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "-q",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
         check=True,
         timeout=300,
     )
@@ -72,6 +93,8 @@ def test_ci_runs_exactly_the_readme_test_command():
     section = readme.split("Run the tests:", 1)[1]
     command = re.search(r"```bash\n(.+?)\n```", section, re.S).group(1).strip()
     ci_commands = [
-        line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines() if line.strip() and not line.startswith("#")
+        line.strip()
+        for line in (ROOT / ".ci" / "run").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
     ]
     assert command in ci_commands, (command, ci_commands)

@@ -25,7 +25,7 @@ def tasks_dir_parent() -> argparse.ArgumentParser:
         default=[],
         type=Path,
         metavar="DIR",
-        help=f"a folder of task YAML files to register too (repeatable; also ${TASKS_PATH_VARIABLE})",
+        help=f"a folder of task YAML files to add (repeatable; also ${TASKS_PATH_VARIABLE})",
     )
     return parent
 

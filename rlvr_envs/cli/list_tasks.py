@@ -53,11 +53,16 @@ def run(args: argparse.Namespace) -> int:
         table.add_column("description", overflow="fold", min_width=20)
         for row in rows:
             splits = ", ".join(
-                f"{name} {'∞' if size is None else size}" for name, size in row["splits"].items()  # type: ignore[union-attr]
+                f"{name} {'∞' if size is None else size}"
+                for name, size in row["splits"].items()  # type: ignore[union-attr]
             )
             table.add_row(
-                str(row["gym_id"]), str(row["family"]), str(row["source"]), splits,
-                str(row["max_turns"] or ""), str(row["description"]),
+                str(row["gym_id"]),
+                str(row["family"]),
+                str(row["source"]),
+                splits,
+                str(row["max_turns"] or ""),
+                str(row["description"]),
             )
         Console(soft_wrap=False).print(table)
     if registry.problems:

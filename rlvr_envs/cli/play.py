@@ -43,7 +43,9 @@ def run(args: argparse.Namespace) -> int:
         observation, info = env.reset(seed=seed)
         seed = None  # later episodes continue the seeded random stream
         for message in info["messages"]:
-            console.print(Panel(message["content"], title=message["role"], title_align="left"), markup=False)
+            console.print(
+                Panel(message["content"], title=message["role"], title_align="left"), markup=False
+            )
         while True:
             answer = _read_answer(console)
             if answer is None or answer == _QUIT:
@@ -63,7 +65,15 @@ def run(args: argparse.Namespace) -> int:
                 total_reward += reward
                 if "expected" in verdict.details and not verdict.is_correct:
                     console.print(f"[dim]expected: {verdict.details['expected']}[/dim]")
-                ending = "solved" if terminated and verdict.is_correct else "ended" if terminated else "out of turns" if not verdict.status.is_infrastructure_failure else "stopped: verifier failure"
+                ending = (
+                    "solved"
+                    if terminated and verdict.is_correct
+                    else "ended"
+                    if terminated
+                    else "out of turns"
+                    if not verdict.status.is_infrastructure_failure
+                    else "stopped: verifier failure"
+                )
                 console.print(f"[dim]episode {ending} after {info['turn']} turn(s)[/dim]\n")
                 break
             console.print(Panel(observation, title="user", title_align="left"), markup=False)

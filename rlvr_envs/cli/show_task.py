@@ -22,7 +22,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Print a task's specification and one sample problem: the chat messages "
         "the policy receives and the reference answer.",
     )
-    parser.add_argument("task", help="task id: rlvr/NAME-vN, NAME-vN, or NAME for the newest version")
+    parser.add_argument(
+        "task", help="task id: rlvr/NAME-vN, NAME-vN, or NAME for the newest version"
+    )
     parser.add_argument("--split", help="split to draw from (default: the task's default split)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the sample draw (default 0)")
     parser.add_argument("--problem-id", help="show this problem instead of a random draw")
@@ -47,7 +49,12 @@ def run(args: argparse.Namespace) -> int:
     options = {"problem_id": args.problem_id} if args.problem_id else None
     _, info = env.reset(seed=args.seed, options=options)
     for message in info["messages"]:
-        console.print(Panel(message["content"], title=message["role"], title_align="left"), markup=False)
+        console.print(
+            Panel(message["content"], title=message["role"], title_align="left"), markup=False
+        )
     if isinstance(env, TaskEnv) and env.problem is not None:
-        console.print(f"problem id: {env.problem.id}   reference answer: {env.problem.reference!r}", markup=False)
+        console.print(
+            f"problem id: {env.problem.id}   reference answer: {env.problem.reference!r}",
+            markup=False,
+        )
     return EXIT_OK

@@ -7,7 +7,13 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from rlvr_envs.cli.common import EXIT_FAILURE, EXIT_OK, UsageError, registry_from_args, tasks_dir_parent
+from rlvr_envs.cli.common import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    UsageError,
+    registry_from_args,
+    tasks_dir_parent,
+)
 from rlvr_envs.response_files import json_line, score_response_lines
 
 
@@ -18,15 +24,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="score a JSONL file of responses against a task",
         description="Score responses produced elsewhere. Each input line is a JSON object "
         'with "problem_id" and "response" (optionally "split"; other fields are carried '
-        "through). Each output line is the input plus \"reward\" and \"verification\"; a "
+        'through). Each output line is the input plus "reward" and "verification"; a '
         'line that cannot be scored gets "reward": null and an "error". Output lines are '
         "written as they are scored, one per input line, in order. Exit status 1 if any "
         "line could not be scored.",
     )
     parser.add_argument("task", help="task id: rlvr/NAME-vN, NAME-vN, or NAME")
-    parser.add_argument("--responses", required=True, type=Path, metavar="FILE.jsonl", help="input JSONL")
-    parser.add_argument("--out", type=Path, metavar="FILE.jsonl", help="output JSONL (default: stdout)")
-    parser.add_argument("--split", help="split of the problem ids (default: from the id, else the task's)")
+    parser.add_argument(
+        "--responses", required=True, type=Path, metavar="FILE.jsonl", help="input JSONL"
+    )
+    parser.add_argument(
+        "--out", type=Path, metavar="FILE.jsonl", help="output JSONL (default: stdout)"
+    )
+    parser.add_argument(
+        "--split", help="split of the problem ids (default: from the id, else the task's)"
+    )
     parser.set_defaults(run=run)
 
 
@@ -51,7 +63,9 @@ def run(args: argparse.Namespace) -> int:
                 out.flush()
                 if scored.error is not None:
                     bad_lines += 1
-                    print(f"rlvr: {args.responses}:{scored.number}: {scored.error}", file=sys.stderr)
+                    print(
+                        f"rlvr: {args.responses}:{scored.number}: {scored.error}", file=sys.stderr
+                    )
                 else:
                     statuses[scored.record["verification"]["status"]] += 1
                     total_reward += scored.record["reward"]

@@ -67,7 +67,9 @@ class ArithmeticGenerator(Generator):
     def generate(self, rng: np.random.Generator) -> GeneratedProblem:
         p = self.params
         for _ in range(_MAX_DRAWS):
-            operators = [p.operations[int(rng.integers(len(p.operations)))] for _ in range(p.terms - 1)]
+            operators = [
+                p.operations[int(rng.integers(len(p.operations)))] for _ in range(p.terms - 1)
+            ]
             operands = [self._operand(rng, _touches_product(operators, i)) for i in range(p.terms)]
             if p.parentheses:
                 tree = _random_tree(rng, operands, operators)
@@ -93,7 +95,9 @@ class ArithmeticGenerator(Generator):
         return str(problem.fields["question"])
 
     def _operand(self, rng: np.random.Generator, in_product: bool) -> int:
-        digits = self.params.mul_digits if in_product and self.params.mul_digits else self.params.digits
+        digits = (
+            self.params.mul_digits if in_product and self.params.mul_digits else self.params.digits
+        )
         low = 0 if digits == 1 else 10 ** (digits - 1)
         return int(rng.integers(low, 10**digits))
 

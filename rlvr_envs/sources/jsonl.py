@@ -13,6 +13,16 @@ from rlvr_envs.sources.records import RecordSource, records_to_problems
 __all__ = ["load_jsonl_source"]
 
 
+def _parse_int(text: str) -> int | str:
+    """A JSON integer; one beyond Python's int() digit limit (4300 by default) stays its
+    digit string instead of failing the whole file: the integer verifier compares digit
+    strings, so such a reference still works."""
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
 def _read_jsonl(path: Path) -> Iterator[tuple[str, Any]]:
     try:
         handle = path.open(encoding="utf-8")
@@ -24,7 +34,7 @@ def _read_jsonl(path: Path) -> Iterator[tuple[str, Any]]:
                 continue
             where = f"{path}:{number}"
             try:
-                yield where, json.loads(line)
+                yield where, json.loads(line, parse_int=_parse_int)
             except json.JSONDecodeError as exc:
                 raise DatasetError(f"{where}: not valid JSON ({exc.msg})") from exc
 

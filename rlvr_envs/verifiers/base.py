@@ -37,7 +37,9 @@ def screen_response(response: object, *, max_chars: int) -> Verification | None:
             f"response is {len(response):,} characters; this task accepts at most {max_chars:,}",
         )
     if "\x00" in response:
-        return reject(Status.FORMAT_ERROR, "response contains NUL characters: binary data, not text")
+        return reject(
+            Status.FORMAT_ERROR, "response contains NUL characters: binary data, not text"
+        )
     try:
         response.encode("utf-8")
     except UnicodeEncodeError as exc:
@@ -105,4 +107,3 @@ class Verifier(ABC):
 
     def describe(self) -> str:
         return self.name
-

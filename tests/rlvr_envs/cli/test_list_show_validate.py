@@ -21,7 +21,9 @@ def test_list_table_names_every_task(rlvr):
     assert "rlvr/arithmetic-mul-v1" in out
 
 
-def test_list_with_tasks_dir_lists_a_yaml_task(rlvr, tmp_path, unique_id, write_task, arithmetic_body):
+def test_list_with_tasks_dir_lists_a_yaml_task(
+    rlvr, tmp_path, unique_id, write_task, arithmetic_body
+):
     write_task(tmp_path, unique_id, arithmetic_body)
     status, out, _ = rlvr("list", "--json", "--tasks-dir", str(tmp_path))
     assert status == 0
@@ -31,8 +33,12 @@ def test_list_with_tasks_dir_lists_a_yaml_task(rlvr, tmp_path, unique_id, write_
     assert [json.loads(line)["id"] for line in out.splitlines()] == [unique_id]
 
 
-def test_yaml_with_missing_field_fails_naming_file_and_field(rlvr, tmp_path, unique_id, write_task, arithmetic_body):
-    path = write_task(tmp_path, unique_id, arithmetic_body.replace("verifier: {name: integer}\n", ""))
+def test_yaml_with_missing_field_fails_naming_file_and_field(
+    rlvr, tmp_path, unique_id, write_task, arithmetic_body
+):
+    path = write_task(
+        tmp_path, unique_id, arithmetic_body.replace("verifier: {name: integer}\n", "")
+    )
     status, out, err = rlvr("list", "--tasks-dir", str(tmp_path))
     assert status == 2
     assert out == ""
@@ -41,7 +47,9 @@ def test_yaml_with_missing_field_fails_naming_file_and_field(rlvr, tmp_path, uni
     assert "field 'verifier' is required but missing" in err
 
 
-def test_yaml_syntax_error_names_file_and_line(rlvr, tmp_path, unique_id, write_task, arithmetic_body):
+def test_yaml_syntax_error_names_file_and_line(
+    rlvr, tmp_path, unique_id, write_task, arithmetic_body
+):
     path = write_task(tmp_path, unique_id, "prompt: [unclosed\n")
     status, _, err = rlvr("validate", "--tasks-dir", str(tmp_path))
     assert status == 2
@@ -84,7 +92,9 @@ def test_validate_builtin_tasks(rlvr):
     assert "0 problem(s)" in err
 
 
-def test_validate_catches_a_split_bigger_than_the_problem_space(rlvr, tmp_path, unique_id, write_task, arithmetic_body):
+def test_validate_catches_a_split_bigger_than_the_problem_space(
+    rlvr, tmp_path, unique_id, write_task, arithmetic_body
+):
     body = arithmetic_body.replace("digits: 2", "digits: 1").replace("test: 20", "test: 150")
     write_task(tmp_path, unique_id, body)
     status, _, err = rlvr("validate", "--tasks-dir", str(tmp_path))

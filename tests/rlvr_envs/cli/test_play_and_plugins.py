@@ -24,7 +24,9 @@ def _first_problem(task_id: str, seed: int):
 
 def test_play_single_turn_correct_answer():
     problem = _first_problem("arithmetic-add-v1", seed=7)
-    result = _rlvr("play", "arithmetic-add", "--seed", "7", "--episodes", "1", stdin=f"{problem.reference}\n")
+    result = _rlvr(
+        "play", "arithmetic-add", "--seed", "7", "--episodes", "1", stdin=f"{problem.reference}\n"
+    )
     assert result.returncode == 0, result.stderr
     assert problem.fields["question"] in result.stdout
     assert "correct  reward 1" in result.stdout
@@ -34,7 +36,15 @@ def test_play_single_turn_correct_answer():
 def test_play_multi_turn_retries_then_runs_out_of_turns():
     problem = _first_problem("arithmetic-retry-v1", seed=3)
     wrong = problem.reference + 1
-    result = _rlvr("play", "arithmetic-retry-v1", "--seed", "3", "--episodes", "1", stdin=f"{wrong}\n{wrong}\n{wrong}\n")
+    result = _rlvr(
+        "play",
+        "arithmetic-retry-v1",
+        "--seed",
+        "3",
+        "--episodes",
+        "1",
+        stdin=f"{wrong}\n{wrong}\n{wrong}\n",
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("Try again") == 2
     assert "out of turns after 3 turn(s)" in result.stdout
@@ -71,7 +81,9 @@ def test_plugin_subcommand_from_an_entry_point(tmp_path):
     dist = tmp_path / "fake_rlvr_plugin-0.1.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: fake-rlvr-plugin\nVersion: 0.1\n")
-    (dist / "entry_points.txt").write_text("[rlvr_envs.commands]\nfrobnicate = fake_rlvr_plugin:main\n")
+    (dist / "entry_points.txt").write_text(
+        "[rlvr_envs.commands]\nfrobnicate = fake_rlvr_plugin:main\n"
+    )
     import os
 
     env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}

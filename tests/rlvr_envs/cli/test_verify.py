@@ -29,7 +29,9 @@ def test_verify_scores_good_lines_and_reports_malformed_ones(rlvr, tmp_path):
     responses.write_bytes(b"\n".join(raw_lines) + b"\n")
     out = tmp_path / "out.jsonl"
 
-    status, stdout, err = rlvr("verify", "arithmetic-add-v1", "--responses", str(responses), "--out", str(out))
+    status, stdout, err = rlvr(
+        "verify", "arithmetic-add-v1", "--responses", str(responses), "--out", str(out)
+    )
 
     assert status == 1  # some lines could not be scored
     assert stdout == ""
@@ -56,7 +58,9 @@ def test_verify_scores_good_lines_and_reports_malformed_ones(rlvr, tmp_path):
 
 def test_verify_to_stdout_and_all_good_exits_zero(rlvr, tmp_path):
     responses = tmp_path / "r.jsonl"
-    responses.write_text(json.dumps({"problem_id": "test/5", "response": str(_reference("test/5"))}) + "\n")
+    responses.write_text(
+        json.dumps({"problem_id": "test/5", "response": str(_reference("test/5"))}) + "\n"
+    )
     status, stdout, _ = rlvr("verify", "rlvr/arithmetic-add-v1", "--responses", str(responses))
     assert status == 0
     assert json.loads(stdout)["reward"] == 1.0
@@ -73,6 +77,8 @@ def test_verify_keeps_lone_surrogates_as_escapes(rlvr, tmp_path):
 
 
 def test_verify_missing_file_is_a_usage_error(rlvr, tmp_path):
-    status, _, err = rlvr("verify", "arithmetic-add-v1", "--responses", str(tmp_path / "nope.jsonl"))
+    status, _, err = rlvr(
+        "verify", "arithmetic-add-v1", "--responses", str(tmp_path / "nope.jsonl")
+    )
     assert status == 2
     assert err.startswith("rlvr: error: cannot read responses file")
