@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.panel import Panel
 
 from rlvr_envs.cli.common import EXIT_OK, registry_from_args, tasks_dir_parent
-from rlvr_envs.verification import Status
+from rlvr_envs.verification import Status, Verification
 
 _QUIT, _NEXT = ":q", ":n"
 _STATUS_STYLE = {Status.CORRECT: "green", Status.WRONG: "red"}
@@ -65,20 +65,21 @@ def run(args: argparse.Namespace) -> int:
                 total_reward += reward
                 if "expected" in verdict.details and not verdict.is_correct:
                     console.print(f"[dim]expected: {verdict.details['expected']}[/dim]")
-                ending = (
-                    "solved"
-                    if terminated and verdict.is_correct
-                    else "ended"
-                    if terminated
-                    else "out of turns"
-                    if not verdict.status.is_infrastructure_failure
-                    else "stopped: verifier failure"
-                )
-                console.print(f"[dim]episode {ending} after {info['turn']} turn(s)[/dim]\n")
+                turns = info["turn"]
+                console.print(f"[dim]episode {_ending(verdict)} after {turns} turn(s)[/dim]\n")
                 break
             console.print(Panel(observation, title="user", title_align="left"), markup=False)
     _summary(console, episodes, total_reward)
     return EXIT_OK
+
+
+def _ending(verdict: Verification) -> str:
+    """How an episode that just stopped ended, by its last verdict."""
+    if verdict.is_correct:
+        return "solved"
+    if verdict.status.is_infrastructure_failure:
+        return "stopped by a verifier failure"
+    return "out of turns" if verdict.status.is_response_fault else "ended"
 
 
 def _read_answer(console: Console) -> str | None:
