@@ -39,6 +39,7 @@ from gymnasium.error import ResetNeeded
 from rlvr_envs.errors import ConfigError, did_you_mean
 from rlvr_envs.sources.base import Problem
 from rlvr_envs.spaces import UnicodeText
+from rlvr_envs.spec import DEFAULT_RETRY_PROMPT
 from rlvr_envs.task import Message, Task
 from rlvr_envs.verification import Status, Verification
 
@@ -92,7 +93,7 @@ class TextEnv(gymnasium.Env[str, str]):
 
     def _retry_message(self, verification: Verification) -> str:
         """The next user message after a response that did not solve the task."""
-        return f"That is not right: {verification.reason}. Please try again."
+        return DEFAULT_RETRY_PROMPT.format(reason=verification.reason)
 
     # -- Gymnasium API -------------------------------------------------------------------
 

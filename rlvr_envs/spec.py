@@ -44,6 +44,9 @@ __all__ = [
     "template_fields",
 ]
 
+DEFAULT_RETRY_PROMPT = "That is not right: {reason}. Please try again."
+"""The next user message after a wrong answer in a multi-turn task, unless a task says otherwise."""
+
 TASK_ID = re.compile(r"[a-z0-9][a-z0-9_.]*(?:-[a-z0-9_.]+)*-v[0-9]+")
 GYM_NAMESPACE = "rlvr"
 
@@ -182,7 +185,7 @@ class TaskSpec:
     reward: RewardSpec = pydantic.Field(default_factory=RewardSpec)
     max_turns: int = pydantic.Field(default=1, ge=1, le=1000)
     """1: single-turn. More: after a wrong answer the policy sees the reason and tries again."""
-    retry_prompt: str = "That is not right: {reason}. Please try again."
+    retry_prompt: str = DEFAULT_RETRY_PROMPT
     """Multi-turn: the next user message after a wrong answer; ``{reason}`` is the verdict."""
     max_response_chars: int = pydantic.Field(default=DEFAULT_MAX_RESPONSE_CHARS, ge=1)
     """Longer responses are a ``format_error`` without being verified."""
