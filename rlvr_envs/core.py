@@ -188,7 +188,9 @@ class TaskEnv(TextEnv):
         max_turns: int | None = None,
         render_mode: str | None = None,
     ) -> None:
-        super().__init__(max_turns=max_turns or task.spec.max_turns, render_mode=render_mode)
+        # Not `max_turns or ...`: an explicit 0 must reach TextEnv's check, not become the default.
+        turns = task.spec.max_turns if max_turns is None else max_turns
+        super().__init__(max_turns=turns, render_mode=render_mode)
         self.task = task
         self.split = split or task.spec.default_split
         self.task.source.check_split(self.split)

@@ -320,7 +320,8 @@ def register_task(
         @register_task(id="my-game-v2")
         class MyGameV2(TextEnv): ...
     """
-    target_registry = registry or default_registry()
+    # Not `registry or ...`: an empty registry is falsy (it has a __len__), yet it was asked for.
+    target_registry = registry if registry is not None else default_registry()
 
     def register_class(env_class: EnvT) -> EnvT:
         target_registry.add_env_class(env_class, task_id=id)

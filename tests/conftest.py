@@ -22,6 +22,12 @@ verifier: {name: integer}
 
 
 @pytest.fixture
+def sums_body() -> str:
+    """A valid task body (everything after the ``id:`` line); `task_file` writes it by default."""
+    return SUMS_BODY
+
+
+@pytest.fixture
 def fresh_id() -> Callable[[str], str]:
     """Task ids no other test uses: Gymnasium's registry is process-wide."""
 
@@ -35,7 +41,9 @@ def fresh_id() -> Callable[[str], str]:
 def task_file() -> Callable[..., Path]:
     """Write ``<folder>/<task_id>.yaml`` (or `name`) holding ``id: <task_id>`` and `body`."""
 
-    def write(folder: Path, task_id: str, body: str = SUMS_BODY, *, name: str | None = None) -> Path:
+    def write(
+        folder: Path, task_id: str, body: str = SUMS_BODY, *, name: str | None = None
+    ) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / (name or f"{task_id}.yaml")
         path.write_text(f"id: {task_id}\n{body}", encoding="utf-8")
