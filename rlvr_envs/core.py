@@ -202,11 +202,16 @@ class TaskEnv(TextEnv):
         return self._problem
 
     def _begin(self, options: dict[str, Any]) -> tuple[list[Message], dict[str, Any]]:
+        split = self.split
         if "problem_id" in options:
-            self._problem = self.task.problem(self.split, str(options["problem_id"]))
+            # A pinned id may name its own split ("test/17"), even on a training env.
+            problem_id = str(options["problem_id"])
+            prefix = problem_id.split("/", 1)[0]
+            split = prefix if prefix in self.task.spec.split_names else self.split
+            self._problem = self.task.problem(split, problem_id)
         else:
             self._problem = self.task.sample(self.split, self.np_random)
-        info = {"problem_id": self._problem.id, "task_id": self.task.id, "split": self.split}
+        info = {"problem_id": self._problem.id, "task_id": self.task.id, "split": split}
         return self.task.messages(self._problem), info
 
     def _judge(self, response: object) -> Verification:

@@ -66,7 +66,7 @@ def describe_validation_error(
             # pydantic dataclasses report an unknown key as an unexpected keyword argument
             known = _field_names_at(cls, loc[:-1])
             problems.append(
-                f"field '{path}' is not a known field"
+                f"field '{path}' is not a known field."
                 + (did_you_mean(loc[-1], known) if known else "")
                 + (f" (known: {', '.join(sorted(known))})" if known else "")
             )

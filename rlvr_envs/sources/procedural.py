@@ -96,7 +96,8 @@ class ProceduralSource(ProblemSource):
     def get(self, split: str, problem_id: str) -> Problem:
         self.check_split(split)
         prefix, _, index_text = problem_id.partition("/")
-        if prefix != split or not index_text.isdigit() or not index_text.isascii():
+        digits = index_text.isascii() and index_text.isdigit()
+        if prefix != split or not digits or str(int(index_text)) != index_text:
             raise DatasetError(
                 f"split {split!r} has no problem with id {problem_id!r}; "
                 f"ids of this split look like '{split}/<index>'"

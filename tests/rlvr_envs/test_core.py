@@ -183,12 +183,21 @@ def test_problem_id_option_pins_the_problem():
     assert train_env.reset(options={"problem_id": "train/4"})[1]["problem_id"] == "train/4"
 
 
-def test_a_problem_id_of_another_split_is_refused():
+def test_a_problem_id_names_its_own_split_even_on_a_training_env():
     env = make()  # the train split
-    with pytest.raises(
-        DatasetError, match=re.escape("split 'train' has no problem with id 'test/17'")
-    ):
-        env.reset(options={"problem_id": "test/17"})
+    _, info = env.reset(options={"problem_id": "test/17"})
+    assert info["split"] == "test"
+    assert env.problem == env.task.problem("test", "test/17")
+    _, info = env.reset(seed=1)
+    assert info["split"] == "train"  # later draws come from the env's own split again
+
+
+def test_an_unknown_or_non_canonical_problem_id_is_refused():
+    env = make()
+    with pytest.raises(DatasetError, match=re.escape("id 'test/99999' is out of range")):
+        env.reset(options={"problem_id": "test/99999"})
+    with pytest.raises(DatasetError, match=re.escape("has no problem with id 'test/007'")):
+        env.reset(options={"problem_id": "test/007"})
 
 
 def test_an_unknown_reset_option_is_an_error():

@@ -102,26 +102,26 @@ ERRORS = [
     (
         "unknown top-level key",
         lambda b: b + "max_turn: 3\n",
-        "field 'max_turn' is not a known field Did you mean 'max_turns'? (known: dataset, "
+        "field 'max_turn' is not a known field. Did you mean 'max_turns'? (known: dataset, "
         "default_split, description, family, id, max_response_chars, max_turns, prompt, "
         "retry_prompt, reward, system_prompt, tags, verifier)",
     ),
     (
         "unknown nested key",
         lambda b: b.replace("{name: integer}", "{name: integer, option: {}}"),
-        "field 'verifier.option' is not a known field Did you mean 'options'? "
+        "field 'verifier.option' is not a known field. Did you mean 'options'? "
         "(known: name, options)",
     ),
     (
         "unknown dataset key",
         lambda b: b.replace("  params: {digits: 1}\n", "  params: {digits: 1}\n  sede: 3\n"),
-        "field 'dataset.sede' is not a known field Did you mean 'seed'? (known: generator, "
+        "field 'dataset.sede' is not a known field. Did you mean 'seed'? (known: generator, "
         "huggingface, id_field, jsonl, params, reference_field, seed, splits)",
     ),
     (
         "unknown reward key",
         lambda b: b + "reward: {corect: 1.0}\n",
-        "field 'reward.corect' is not a known field Did you mean 'correct'? (known: correct, "
+        "field 'reward.corect' is not a known field. Did you mean 'correct'? (known: correct, "
         "format_error, unparsable, wrong)",
     ),
     (
@@ -229,7 +229,7 @@ def test_an_unknown_key_is_reported_with_every_other_problem(tmp_path):
     with pytest.raises(TaskSpecError) as info:
         load_task_file(path)
     message = str(info.value)
-    assert "field 'promt' is not a known field Did you mean 'prompt'?" in message
+    assert "field 'promt' is not a known field. Did you mean 'prompt'?" in message
     assert "field 'prompt' is required but missing" in message
     assert "is-instance" not in message  # pydantic's union internals stay hidden
 

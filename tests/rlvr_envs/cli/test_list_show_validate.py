@@ -21,10 +21,8 @@ def test_list_table_names_every_task(rlvr):
     assert "rlvr/arithmetic-mul-v1" in out
 
 
-def test_list_with_tasks_dir_lists_a_yaml_task(
-    rlvr, tmp_path, unique_id, write_task, arithmetic_body
-):
-    write_task(tmp_path, unique_id, arithmetic_body)
+def test_list_with_tasks_dir_lists_a_yaml_task(rlvr, tmp_path, unique_id, task_file, sums_body):
+    task_file(tmp_path, unique_id, sums_body)
     status, out, _ = rlvr("list", "--json", "--tasks-dir", str(tmp_path))
     assert status == 0
     ids = [json.loads(line)["id"] for line in out.splitlines()]
@@ -34,11 +32,9 @@ def test_list_with_tasks_dir_lists_a_yaml_task(
 
 
 def test_yaml_with_missing_field_fails_naming_file_and_field(
-    rlvr, tmp_path, unique_id, write_task, arithmetic_body
+    rlvr, tmp_path, unique_id, task_file, sums_body
 ):
-    path = write_task(
-        tmp_path, unique_id, arithmetic_body.replace("verifier: {name: integer}\n", "")
-    )
+    path = task_file(tmp_path, unique_id, sums_body.replace("verifier: {name: integer}\n", ""))
     status, out, err = rlvr("list", "--tasks-dir", str(tmp_path))
     assert status == 2
     assert out == ""
@@ -47,10 +43,8 @@ def test_yaml_with_missing_field_fails_naming_file_and_field(
     assert "field 'verifier' is required but missing" in err
 
 
-def test_yaml_syntax_error_names_file_and_line(
-    rlvr, tmp_path, unique_id, write_task, arithmetic_body
-):
-    path = write_task(tmp_path, unique_id, "prompt: [unclosed\n")
+def test_yaml_syntax_error_names_file_and_line(rlvr, tmp_path, unique_id, task_file, sums_body):
+    path = task_file(tmp_path, unique_id, "prompt: [unclosed\n")
     status, _, err = rlvr("validate", "--tasks-dir", str(tmp_path))
     assert status == 2
     assert re.search(re.escape(str(path)) + r":\d+: not valid YAML", err), err
@@ -93,10 +87,10 @@ def test_validate_builtin_tasks(rlvr):
 
 
 def test_validate_catches_a_split_bigger_than_the_problem_space(
-    rlvr, tmp_path, unique_id, write_task, arithmetic_body
+    rlvr, tmp_path, unique_id, task_file, sums_body
 ):
-    body = arithmetic_body.replace("digits: 2", "digits: 1").replace("test: 20", "test: 150")
-    write_task(tmp_path, unique_id, body)
+    body = sums_body.replace("digits: 2", "digits: 1").replace("test: 20", "test: 150")
+    task_file(tmp_path, unique_id, body)
     status, _, err = rlvr("validate", "--tasks-dir", str(tmp_path))
     assert status == 2
     assert "problem space is too small" in err

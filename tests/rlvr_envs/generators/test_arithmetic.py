@@ -192,7 +192,7 @@ verifier: {{name: integer}}
             "{mul_digits: 0}",
             "field 'dataset.params.mul_digits': Input should be greater than or equal to 1",
         ),
-        ("{digts: 2}", "field 'dataset.params.digts' is not a known field Did you mean 'digits'?"),
+        ("{digts: 2}", "field 'dataset.params.digts' is not a known field. Did you mean 'digits'?"),
         ("[1, 2]", "field 'dataset.params': Input should be a valid dictionary"),
     ],
 )
