@@ -6,20 +6,26 @@ default split). Every input line gives exactly one output line, in order: the in
 fields plus ``reward`` and ``verification``, or, for a line that cannot be scored
 (not JSON, not UTF-8, no ``response``, an unknown problem), ``reward: null`` and an
 ``error`` saying why. Bad lines never stop the good ones from being scored.
+
+Because output lines match the non-blank input lines one to one, a run that was killed
+resumes from its output file: `resume_point` counts the complete lines there (dropping a
+half-written last line) and `score_response_lines(skip=...)` passes over that many.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from rlvr_envs.errors import DatasetError
 from rlvr_envs.sources.base import Problem
 from rlvr_envs.task import Task
 
-__all__ = ["ScoredLine", "json_line", "score_response_lines"]
+__all__ = ["ScoredLine", "json_line", "resume_point", "score_response_lines"]
 
 _BATCH = 64  # lines verified together, so batched verifiers can fan out
 
@@ -34,12 +40,19 @@ class ScoredLine:
 
 
 def score_response_lines(
-    task: Task, lines: Iterable[bytes], *, split: str | None = None
+    task: Task, lines: Iterable[bytes], *, split: str | None = None, skip: int = 0
 ) -> Iterator[ScoredLine]:
-    """Score raw JSONL lines (bytes, so that bad encodings are reported, not fatal)."""
+    """Score raw JSONL lines (bytes, so that bad encodings are reported, not fatal).
+
+    Args:
+        skip: pass over this many non-blank lines first (those a killed run finished).
+    """
     pending: list[tuple[int, dict[str, Any], Problem]] = []
     for number, raw in enumerate(lines, start=1):
         if not raw.strip():
+            continue
+        if skip > 0:
+            skip -= 1
             continue
         parsed = _parse(task, raw, split)
         if isinstance(parsed, str):
@@ -52,6 +65,24 @@ def score_response_lines(
             yield from _flush(task, pending)
             pending = []
     yield from _flush(task, pending)
+
+
+def resume_point(out: Path) -> int:
+    """How many complete lines an earlier run wrote to `out` (0 if there is no file).
+
+    A last line without its newline was cut off mid-write; it is removed so that it is
+    written again, whole.
+    """
+    if not out.exists():
+        return 0
+    with out.open("rb+") as handle:
+        data = handle.read()
+        complete = data.rfind(b"\n") + 1
+        if complete < len(data):
+            handle.truncate(complete)
+            handle.flush()
+            os.fsync(handle.fileno())
+    return data[:complete].count(b"\n")
 
 
 def json_line(record: dict[str, Any]) -> str:

@@ -1,4 +1,8 @@
 import json
+import signal
+import subprocess
+import sys
+import time
 
 import rlvr_envs
 
@@ -82,3 +86,72 @@ def test_verify_missing_file_is_a_usage_error(rlvr, tmp_path):
     )
     assert status == 2
     assert err.startswith("rlvr: error: cannot read responses file")
+
+
+def _without_timing(lines: list[str]) -> list[dict]:
+    records = [json.loads(line) for line in lines]
+    for record in records:
+        if record.get("verification"):
+            record["verification"].pop("seconds")
+    return records
+
+
+def _responses_file(path, count: int) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        for index in range(count):
+            handle.write(json.dumps({"problem_id": f"test/{index % 500}", "response": str(index)}))
+            handle.write("\n" if index % 7 else "\nnot json\n")
+
+
+def test_resume_after_a_cut_off_write_gives_the_full_output(rlvr, tmp_path):
+    responses, out = tmp_path / "r.jsonl", tmp_path / "out.jsonl"
+    _responses_file(responses, 40)
+    rlvr("verify", "arithmetic-add-v1", "--responses", str(responses), "--out", str(out))
+    full = out.read_text(encoding="utf-8").splitlines()
+    cut = "\n".join(full[:17]) + "\n" + full[17][:25]  # a half-written 18th line
+    out.write_text(cut, encoding="utf-8")
+
+    status, _, err = rlvr(
+        "verify", "arithmetic-add-v1", "--responses", str(responses), "--out", str(out), "--resume"
+    )
+
+    assert status == 1  # the "not json" lines are still reported
+    assert "resuming after the 17 line(s)" in err
+    resumed = out.read_text(encoding="utf-8").splitlines()
+    assert _without_timing(resumed) == _without_timing(full)
+
+
+def test_resume_after_kill_9_completes_with_one_line_per_input(tmp_path):
+    responses, out = tmp_path / "r.jsonl", tmp_path / "out.jsonl"
+    _responses_file(responses, 60_000)
+    command = [sys.executable, "-m", "rlvr_envs.cli.main", "verify", "arithmetic-add-v1"]
+    command += ["--responses", str(responses), "--out", str(out)]
+    process = subprocess.Popen(command, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (not out.exists() or out.stat().st_size < 200_000):
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    written = out.read_text(encoding="utf-8").count("\n")
+    assert 0 < written < 60_000 + 60_000 // 7, "the run should have been killed part-way"
+
+    subprocess.run([*command, "--resume"], stderr=subprocess.DEVNULL, timeout=300, check=False)
+
+    lines = out.read_text(encoding="utf-8").splitlines()
+    expected = responses.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == len(expected)
+    for index, (line, source) in enumerate(zip(lines, expected, strict=True)):
+        record = json.loads(line)
+        if source == "not json":
+            assert record["reward"] is None and record["line"] == index + 1
+        else:
+            assert record["response"] == json.loads(source)["response"]
+            assert record["reward"] in (0.0, 1.0)
+
+
+def test_resume_needs_an_output_file(rlvr, tmp_path):
+    responses = tmp_path / "r.jsonl"
+    responses.write_text("{}\n")
+    status, _, err = rlvr("verify", "arithmetic-add-v1", "--responses", str(responses), "--resume")
+    assert status == 2
+    assert "--resume needs --out" in err
