@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, TypeVar, overload
@@ -68,7 +68,6 @@ class TaskEntry:
     task: Task | None = None
     """The task, for spec-defined tasks; None for hand-written environment classes."""
     env_class: type[TextEnv] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def gym_id(self) -> str:

@@ -104,6 +104,3 @@ class Verifier(ABC):
         this to fan the work out.
         """
         return [self.verify(response, problem, max_chars=max_chars) for response, problem in items]
-
-    def describe(self) -> str:
-        return self.name

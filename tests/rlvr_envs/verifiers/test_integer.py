@@ -223,7 +223,6 @@ def test_verify_batch_keeps_the_order():
 
 def test_default_options():
     assert IntegerVerifier().options == IntegerOptions(extract="last_number")
-    assert IntegerVerifier().describe() == "integer"
 
 
 def test_options_are_validated():
