@@ -1,15 +1,20 @@
 """Scoring responses produced elsewhere: JSONL in, one verdict per line out.
 
-Each input line is a JSON object with the ``response`` and the ``problem_id`` it answers
-(and optionally the ``split``; otherwise the id's ``<split>/`` prefix, then the task's
-default split). Every input line gives exactly one output line, in order: the input's
-fields plus ``reward`` and ``verification``, or, for a line that cannot be scored
-(not JSON, not UTF-8, no ``response``, an unknown problem), ``reward: null`` and an
-``error`` saying why. Bad lines never stop the good ones from being scored.
+Every non-blank input line gives exactly one output line, in order: the verdict added to
+the input's fields, or, for a line that cannot be scored (not UTF-8, not JSON, not an
+object, a field missing, an unknown problem), ``"reward": null`` and an ``error`` saying
+why. Bad lines never stop the good ones from being scored. What a line holds and what is
+added to it is the business of a `LineScorer`:
+
+* `TaskLines` (``rlvr verify TASK``): lines name a ``problem_id`` of a registered task
+  (and optionally its ``split``; otherwise the id's ``<split>/`` prefix, then the task's
+  default split); output adds the task's ``reward`` and the full ``verification``.
+* `GoldLines` (``rlvr grade math``): lines carry their own ``gold`` answer; output adds
+  ``reward``, ``status``, ``extracted``, ``gold_parsed`` and ``seconds``.
 
 Because output lines match the non-blank input lines one to one, a run that was killed
 resumes from its output file: `resume_point` counts the complete lines there (dropping a
-half-written last line) and `score_response_lines(skip=...)` passes over that many.
+half-written last line) and `score_lines(skip=...)` passes over that many.
 """
 
 from __future__ import annotations
@@ -19,15 +24,27 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from rlvr_envs.errors import DatasetError
 from rlvr_envs.sources.base import Problem
 from rlvr_envs.task import Task
+from rlvr_envs.verification import Verification
+from rlvr_envs.verifiers.base import DEFAULT_MAX_RESPONSE_CHARS, Verifier
 
-__all__ = ["ScoredLine", "json_line", "resume_point", "score_response_lines"]
+__all__ = [
+    "GoldLines",
+    "LineScorer",
+    "ScoredLine",
+    "TaskLines",
+    "json_line",
+    "resume_point",
+    "score_lines",
+]
 
 _BATCH = 64  # lines verified together, so batched verifiers can fan out
+
+Item = tuple[Problem, object]
 
 
 @dataclass(frozen=True)
@@ -36,35 +53,115 @@ class ScoredLine:
 
     number: int
     record: dict[str, Any]
+    verdict: Verification | None = None
     error: str | None = None
 
 
-def score_response_lines(
-    task: Task, lines: Iterable[bytes], *, split: str | None = None, skip: int = 0
+class LineScorer(Protocol):
+    """What a kind of response file means: how a record becomes an item, and its output."""
+
+    def item(self, record: dict[str, Any]) -> Item | str:
+        """The problem and the response of a record, or why the record cannot be scored."""
+        ...
+
+    def verify_batch(self, items: list[Item]) -> list[Verification]: ...
+
+    def output(self, record: dict[str, Any], verdict: Verification) -> dict[str, Any]:
+        """The output line of a scored record."""
+        ...
+
+
+class TaskLines:
+    """Lines answering problems of a registered task, by ``problem_id``."""
+
+    def __init__(self, task: Task, *, split: str | None = None) -> None:
+        self.task = task
+        self.split = split
+
+    def item(self, record: dict[str, Any]) -> Item | str:
+        if "response" not in record:
+            return f"line has no 'response' field (it has {sorted(record)[:10]})"
+        problem_id = record.get("problem_id")
+        if not isinstance(problem_id, str | int) or isinstance(problem_id, bool):
+            return "line has no 'problem_id' (a string) saying which problem the response answers"
+        problem_id = str(problem_id)
+        split = record.get("split")
+        if not isinstance(split, str):
+            split = self.split if self.split is not None else self.task.split_of(problem_id)
+        try:
+            return self.task.problem(split, problem_id), record["response"]
+        except DatasetError as exc:
+            return str(exc)
+
+    def verify_batch(self, items: list[Item]) -> list[Verification]:
+        return self.task.verify_batch(items)
+
+    def output(self, record: dict[str, Any], verdict: Verification) -> dict[str, Any]:
+        return {**record, "reward": self.task.reward(verdict), "verification": verdict.to_dict()}
+
+
+class GoldLines:
+    """Lines that carry their own reference answer in ``gold``, graded by one verifier."""
+
+    def __init__(self, verifier: Verifier, *, max_chars: int = DEFAULT_MAX_RESPONSE_CHARS) -> None:
+        self.verifier = verifier
+        self.max_chars = max_chars
+        self._count = 0
+
+    def item(self, record: dict[str, Any]) -> Item | str:
+        missing = [name for name in ("gold", "response") if name not in record]
+        if missing:
+            return f"line has no {missing[0]!r} field (it has {sorted(record)[:10]})"
+        gold = record["gold"]
+        if isinstance(gold, bool) or not isinstance(gold, str | int | float):
+            return f"'gold' must be a string or a number, got {type(gold).__name__}"
+        self._count += 1
+        problem = Problem(id=f"line/{self._count}", fields={}, reference=str(gold))
+        return problem, record["response"]
+
+    def verify_batch(self, items: list[Item]) -> list[Verification]:
+        pairs = [(response, problem) for problem, response in items]
+        return self.verifier.verify_batch(pairs, max_chars=self.max_chars)
+
+    def output(self, record: dict[str, Any], verdict: Verification) -> dict[str, Any]:
+        return {
+            **record,
+            "reward": verdict.score,
+            "status": verdict.status.value,
+            "extracted": verdict.answer,
+            "gold_parsed": verdict.details.get("gold_parsed"),
+            "reason": verdict.reason,
+            "seconds": round(verdict.seconds, 6),
+        }
+
+
+def score_lines(
+    scorer: LineScorer, lines: Iterable[bytes], *, skip: int = 0
 ) -> Iterator[ScoredLine]:
     """Score raw JSONL lines (bytes, so that bad encodings are reported, not fatal).
 
     Args:
         skip: pass over this many non-blank lines first (those a killed run finished).
     """
-    pending: list[tuple[int, dict[str, Any], Problem]] = []
+    pending: list[tuple[int, dict[str, Any], Item]] = []
     for number, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
         if skip > 0:
             skip -= 1
             continue
-        parsed = _parse(task, raw, split)
-        if isinstance(parsed, str):
-            yield from _flush(task, pending)
+        record = _decode(raw)
+        item = scorer.item(record) if isinstance(record, dict) else record
+        if isinstance(item, str):
+            yield from _flush(scorer, pending)
             pending = []
-            yield ScoredLine(number, {"line": number, "reward": None, "error": parsed}, parsed)
+            yield ScoredLine(number, {"line": number, "reward": None, "error": item}, error=item)
             continue
-        pending.append((number, *parsed))
+        pending.append((number, record, item))
         if len(pending) >= _BATCH:
-            yield from _flush(task, pending)
+            yield from _flush(scorer, pending)
             pending = []
-    yield from _flush(task, pending)
+    yield from _flush(scorer, pending)
 
 
 def resume_point(out: Path) -> int:
@@ -95,8 +192,8 @@ def json_line(record: dict[str, Any]) -> str:
     return text
 
 
-def _parse(task: Task, raw: bytes, split: str | None) -> tuple[dict[str, Any], Problem] | str:
-    """The record and its problem, or the reason the line cannot be scored."""
+def _decode(raw: bytes) -> dict[str, Any] | str:
+    """The JSON object on a line, or the reason there is none."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -105,35 +202,18 @@ def _parse(task: Task, raw: bytes, split: str | None) -> tuple[dict[str, Any], P
         record = json.loads(text)
     except json.JSONDecodeError as exc:
         return f"line is not valid JSON: {exc.msg} (column {exc.colno})"
-    except RecursionError:
-        return "line is not valid JSON: nested too deeply"
+    except (RecursionError, ValueError) as exc:  # nesting too deep; integers over 4300 digits
+        return f"line is not valid JSON: {type(exc).__name__}: {exc}"
     if not isinstance(record, dict):
         return f"line must be a JSON object, got {type(record).__name__}"
-    if "response" not in record:
-        return f"line has no 'response' field (it has {sorted(record)[:10]})"
-    problem_id = record.get("problem_id")
-    if not isinstance(problem_id, str | int) or isinstance(problem_id, bool):
-        return "line has no 'problem_id' (a string) saying which problem the response answers"
-    problem_id = str(problem_id)
-    try:
-        problem = task.problem(_split_of(task, record, problem_id, split), problem_id)
-    except DatasetError as exc:
-        return str(exc)
-    return record, problem
+    return record
 
 
-def _split_of(task: Task, record: dict[str, Any], problem_id: str, split: str | None) -> str:
-    if isinstance(record.get("split"), str):
-        return record["split"]
-    return split if split is not None else task.split_of(problem_id)
-
-
-def _flush(task: Task, pending: list[tuple[int, dict[str, Any], Problem]]) -> Iterator[ScoredLine]:
+def _flush(
+    scorer: LineScorer, pending: list[tuple[int, dict[str, Any], Item]]
+) -> Iterator[ScoredLine]:
     if not pending:
         return
-    verdicts = task.verify_batch((problem, record["response"]) for _, record, problem in pending)
+    verdicts = scorer.verify_batch([item for _, _, item in pending])
     for (number, record, _), verdict in zip(pending, verdicts, strict=True):
-        yield ScoredLine(
-            number,
-            {**record, "reward": task.reward(verdict), "verification": verdict.to_dict()},
-        )
+        yield ScoredLine(number, scorer.output(record, verdict), verdict)
