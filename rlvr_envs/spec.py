@@ -16,6 +16,15 @@ A task file, ``tasks/arithmetic/arithmetic-add-v1.yaml``::
 
 Relative dataset paths are relative to the task file. A changed prompt, dataset or
 verifier option makes a new version (a new file); released versions are never edited.
+
+Other dataset blocks::
+
+    dataset:                        # GSM8K-style records: the answer after '####'
+      jsonl: {test: data/gsm8k_sample.jsonl}
+      format: gsm8k                 # records (default) | gsm8k | math; jsonl/huggingface only
+
+    dataset: {package: champ}       # data an installed Python package ships (see
+                                    # rlvr_envs.packages); its splits come with it
 """
 
 from __future__ import annotations
@@ -28,9 +37,11 @@ from typing import Any
 import pydantic
 import yaml
 
-from rlvr_envs.errors import TaskSpecError
+from rlvr_envs.errors import RlvrError, TaskSpecError
+from rlvr_envs.packages import find_package
 from rlvr_envs.schema import STRICT, validate
 from rlvr_envs.sources.base import ProblemSource
+from rlvr_envs.sources.formats import RecordFormat
 from rlvr_envs.verification import Status, Verification
 from rlvr_envs.verifiers.base import DEFAULT_MAX_RESPONSE_CHARS, Verifier
 
@@ -92,7 +103,8 @@ class HuggingFaceSpec:
 
 @pydantic.dataclasses.dataclass(frozen=True, config=STRICT)
 class DatasetSpec:
-    """Where problems come from: exactly one of `generator`, `jsonl`, `huggingface`."""
+    """Where problems come from: exactly one of `generator`, `jsonl`, `huggingface`,
+    `package`."""
 
     generator: str | None = None
     """A registered procedural generator."""
@@ -106,30 +118,56 @@ class DatasetSpec:
     """Split name -> JSONL file, one problem per line."""
     huggingface: HuggingFaceSpec | None = None
     """Local files read through Hugging Face `datasets`."""
+    package: str | None = None
+    """A dataset an installed Python package ships (``champ``), by its registered name."""
     id_field: str | None = None
     """File sources: the field holding a problem's id (default: ``<split>/<line>``)."""
     reference_field: str = "answer"
     """File sources: the field holding the reference answer."""
+    format: RecordFormat = "records"
+    """File sources: how records are read; ``gsm8k`` and ``math`` extract the final answer
+    into ``answer`` (see `rlvr_envs.sources.formats`)."""
 
     def __post_init__(self) -> None:
         chosen = [
             name
-            for name in ("generator", "jsonl", "huggingface")
+            for name in ("generator", "jsonl", "huggingface", "package")
             if getattr(self, name) is not None
         ]
         if len(chosen) != 1:
             raise ValueError(
-                "give exactly one of 'generator', 'jsonl', 'huggingface', got "
+                "give exactly one of 'generator', 'jsonl', 'huggingface', 'package', got "
                 + (", ".join(repr(c) for c in chosen) if chosen else "none")
             )
         if self.generator is not None and not self.splits:
             raise ValueError("a generator dataset needs 'splits', e.g. {test: 200, train: null}")
         if self.generator is None and (self.splits is not None or self.params):
             raise ValueError("'splits' and 'params' belong to generator datasets only")
+        if self.format != "records":
+            if self.jsonl is None and self.huggingface is None:
+                raise ValueError("'format' applies to 'jsonl' and 'huggingface' datasets only")
+            if self.reference_field != "answer":
+                raise ValueError(
+                    f"format {self.format!r} puts the final answer in 'answer'; "
+                    "leave 'reference_field' out"
+                )
+        if self.package is not None:
+            if self.id_field is not None or self.reference_field != "answer":
+                raise ValueError(
+                    "'id_field' and 'reference_field' belong to file datasets; "
+                    "a package dataset names its own fields"
+                )
+            try:
+                find_package(self.package)
+            except RlvrError as exc:  # a ValueError is what names the field in the file
+                raise ValueError(str(exc)) from None
 
     @property
     def kind(self) -> str:
-        return "generator" if self.generator else "jsonl" if self.jsonl else "huggingface"
+        for kind in ("generator", "jsonl", "huggingface", "package"):
+            if getattr(self, kind) is not None:
+                return kind
+        raise AssertionError("guaranteed by __post_init__")
 
     @property
     def split_names(self) -> tuple[str, ...]:
@@ -137,6 +175,8 @@ class DatasetSpec:
             return tuple(self.splits)
         if self.jsonl is not None:
             return tuple(self.jsonl)
+        if self.package is not None:
+            return find_package(self.package).splits
         assert self.huggingface is not None  # guaranteed by __post_init__
         return tuple(self.huggingface.files)
 

@@ -16,10 +16,12 @@ import numpy as np
 
 from rlvr_envs.errors import DatasetError, TaskSpecError, VerifierConfigError
 from rlvr_envs.generators import find_generator
+from rlvr_envs.packages import find_package
 from rlvr_envs.schema import validate
 from rlvr_envs.sources.base import Problem, ProblemSource
 from rlvr_envs.sources.huggingface import load_huggingface_source
 from rlvr_envs.sources.jsonl import load_jsonl_source
+from rlvr_envs.sources.packaged import load_packaged_source
 from rlvr_envs.sources.procedural import Generator, ProceduralSource
 from rlvr_envs.spec import DatasetSpec, TaskSpec, template_fields
 from rlvr_envs.verification import Verification
@@ -63,10 +65,15 @@ class Task:
         if self._generator is not None:
             assert dataset.splits is not None  # checked by DatasetSpec
             return ProceduralSource(self._generator, dataset.splits, seed=dataset.seed)
+        if dataset.package is not None:
+            return load_packaged_source(
+                find_package(dataset.package)(), required_fields=self._prompt_fields
+            )
         file_options: dict[str, Any] = {
             "id_field": dataset.id_field,
             "reference_field": dataset.reference_field,
             "required_fields": self._prompt_fields,
+            "record_format": dataset.format,
         }
         if dataset.jsonl is not None:
             return load_jsonl_source(dataset.jsonl, **file_options)
@@ -125,10 +132,14 @@ class Task:
             return dataset.describe()
         if dataset.generator:
             return f"generator {dataset.generator}"
+        if dataset.package is not None:
+            return f"package {dataset.package}"
+        shown_format = "" if dataset.format == "records" else f" ({dataset.format})"
         if dataset.jsonl is not None:
-            return "jsonl " + ", ".join(f"{s}={p.name}" for s, p in dataset.jsonl.items())
+            files = ", ".join(f"{s}={p.name}" for s, p in dataset.jsonl.items())
+            return f"jsonl {files}{shown_format}"
         assert dataset.huggingface is not None
-        return f"huggingface {dataset.huggingface.builder}"
+        return f"huggingface {dataset.huggingface.builder}{shown_format}"
 
     def split_sizes(self) -> dict[str, int | None]:
         return {split: self.source.size(split) for split in self.source.splits}

@@ -50,7 +50,7 @@ def run_response_file(
     except OSError as exc:
         source.close()
         raise UsageError(f"cannot write output file {out}: {exc.strerror}") from exc
-    stderr = Console(stderr=True, highlight=False)
+    stderr = Console(stderr=True, highlight=False, soft_wrap=True)  # one line per message
     if done:
         stderr.print(f"rlvr: resuming after the {done} line(s) already in {out}", markup=False)
     statuses: Counter[str] = Counter()

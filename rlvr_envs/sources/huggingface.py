@@ -1,7 +1,9 @@
 """Problems from local files through Hugging Face `datasets` (JSON, CSV, Parquet, ...).
 
 Only local files: the builder is one of the packaged ones (``json``, ``csv``,
-``parquet``, ``text``, ...) and `data_files` are paths, so nothing is downloaded.
+``parquet``, ``text``, ...) and `data_files` are paths, so nothing is downloaded. Rows are
+records like JSONL lines; `record_format` adapts GSM8K and MATH rows
+(`rlvr_envs.sources.formats`).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from rlvr_envs.errors import DatasetError
+from rlvr_envs.sources.formats import RecordFormat
 from rlvr_envs.sources.records import RecordSource, records_to_problems
 
 __all__ = ["load_huggingface_source"]
@@ -22,6 +25,7 @@ def load_huggingface_source(
     id_field: str | None,
     reference_field: str,
     required_fields: Iterable[str] = (),
+    record_format: RecordFormat = "records",
 ) -> RecordSource:
     try:
         import datasets
@@ -46,8 +50,10 @@ def load_huggingface_source(
             id_field=id_field,
             reference_field=reference_field,
             required_fields=required_fields,
+            record_format=record_format,
         )
         for split in files
     }
     names = ", ".join(f"{split}={path.name}" for split, path in files.items())
-    return RecordSource(splits, description=f"huggingface {builder} ({names})")
+    shown_format = "" if record_format == "records" else f"{record_format} "
+    return RecordSource(splits, description=f"huggingface {builder} {shown_format}({names})")

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from rlvr_envs.errors import DatasetError
+from rlvr_envs.sources.formats import RecordFormat
 from rlvr_envs.sources.records import RecordSource, records_to_problems
 
 __all__ = ["load_jsonl_source"]
@@ -45,8 +46,13 @@ def load_jsonl_source(
     id_field: str | None,
     reference_field: str,
     required_fields: Iterable[str] = (),
+    record_format: RecordFormat = "records",
 ) -> RecordSource:
-    """Read every split's file now, so a bad record fails at load with its file and line."""
+    """Read every split's file now, so a bad record fails at load with its file and line.
+
+    `record_format` adapts each record first (``gsm8k``, ``math``: see
+    `rlvr_envs.sources.formats`).
+    """
     splits = {
         split: records_to_problems(
             _read_jsonl(path),
@@ -54,8 +60,10 @@ def load_jsonl_source(
             id_field=id_field,
             reference_field=reference_field,
             required_fields=required_fields,
+            record_format=record_format,
         )
         for split, path in files.items()
     }
     names = ", ".join(f"{split}={path.name}" for split, path in files.items())
-    return RecordSource(splits, description=f"jsonl ({names})")
+    shown_format = "" if record_format == "records" else f"{record_format} "
+    return RecordSource(splits, description=f"jsonl {shown_format}({names})")

@@ -9,6 +9,8 @@ import numpy as np
 
 from rlvr_envs.errors import DatasetError
 from rlvr_envs.sources.base import Problem, ProblemSource
+from rlvr_envs.sources.formats import RecordFormat, adapt_record
+from rlvr_envs.sources.formats import metadata_fields as format_metadata_fields
 
 __all__ = ["RecordSource", "records_to_problems"]
 
@@ -20,18 +22,24 @@ def records_to_problems(
     id_field: str | None,
     reference_field: str,
     required_fields: Iterable[str] = (),
+    record_format: RecordFormat = "records",
+    metadata_fields: Iterable[str] = (),
 ) -> list[Problem]:
     """Turn ``(where, record)`` pairs into problems, checking every record up front.
 
     `where` locates the record for error messages (``train.jsonl:12``). Without an
-    `id_field`, a record's id is ``<split>/<position>``.
+    `id_field`, a record's id is ``<split>/<position>``. A `record_format` other than
+    ``records`` first adapts each record (see `rlvr_envs.sources.formats`); the named
+    `metadata_fields` a record has (and those of its format) are copied to the metadata.
     """
     required = [reference_field, *required_fields] + ([id_field] if id_field else [])
+    reported = [*metadata_fields, *format_metadata_fields(record_format)]
     problems: list[Problem] = []
     seen: dict[str, str] = {}
-    for position, (where, record) in enumerate(records):
-        if not isinstance(record, Mapping):
-            raise DatasetError(f"{where}: expected a JSON object, got {type(record).__name__}")
+    for position, (where, raw) in enumerate(records):
+        if not isinstance(raw, Mapping):
+            raise DatasetError(f"{where}: expected a JSON object, got {type(raw).__name__}")
+        record = adapt_record(record_format, raw, where)
         missing = [name for name in required if name not in record]
         if missing:
             raise DatasetError(
@@ -48,7 +56,10 @@ def records_to_problems(
                 id=problem_id,
                 fields=dict(record),
                 reference=record[reference_field],
-                metadata={"source": where},
+                metadata={
+                    "source": where,
+                    **{name: record[name] for name in reported if name in record},
+                },
             )
         )
     return problems

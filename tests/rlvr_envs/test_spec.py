@@ -115,8 +115,9 @@ ERRORS = [
     (
         "unknown dataset key",
         lambda b: b.replace("  params: {digits: 1}\n", "  params: {digits: 1}\n  sede: 3\n"),
-        "field 'dataset.sede' is not a known field. Did you mean 'seed'? (known: generator, "
-        "huggingface, id_field, jsonl, params, reference_field, seed, splits)",
+        "field 'dataset.sede' is not a known field. Did you mean 'seed'? (known: format, "
+        "generator, huggingface, id_field, jsonl, package, params, reference_field, seed, "
+        "splits)",
     ),
     (
         "unknown reward key",
@@ -157,13 +158,14 @@ ERRORS = [
         lambda b: b.replace(
             "  generator: arithmetic\n", "  generator: arithmetic\n  jsonl: {a: b}\n"
         ),
-        "field 'dataset': give exactly one of 'generator', 'jsonl', 'huggingface', got "
-        "'generator', 'jsonl'",
+        "field 'dataset': give exactly one of 'generator', 'jsonl', 'huggingface', 'package', "
+        "got 'generator', 'jsonl'",
     ),
     (
         "no dataset kind",
         lambda b: b.replace("  generator: arithmetic\n", ""),
-        "field 'dataset': give exactly one of 'generator', 'jsonl', 'huggingface', got none",
+        "field 'dataset': give exactly one of 'generator', 'jsonl', 'huggingface', 'package', "
+        "got none",
     ),
     (
         "generator without splits",
@@ -175,6 +177,52 @@ ERRORS = [
         lambda b: b.replace(
             "  generator: arithmetic\n  params: {digits: 1}\n", "  jsonl: {test: t.jsonl}\n"
         ),
+        "field 'dataset': 'splits' and 'params' belong to generator datasets only",
+    ),
+    (
+        "a record format on a generator dataset",
+        lambda b: b.replace(
+            "  generator: arithmetic\n", "  generator: arithmetic\n  format: gsm8k\n"
+        ),
+        "field 'dataset': 'format' applies to 'jsonl' and 'huggingface' datasets only",
+    ),
+    (
+        "an unknown record format",
+        lambda b: b.replace(
+            "  generator: arithmetic\n  params: {digits: 1}\n  splits: {test: 5, train: null}\n",
+            "  jsonl: {test: t.jsonl}\n  format: aime\n",
+        ),
+        "field 'dataset.format': Input should be 'records', 'gsm8k' or 'math', got 'aime'",
+    ),
+    (
+        "a record format with another reference field",
+        lambda b: b.replace(
+            "  generator: arithmetic\n  params: {digits: 1}\n  splits: {test: 5, train: null}\n",
+            "  jsonl: {test: t.jsonl}\n  format: math\n  reference_field: solution\n",
+        ),
+        "field 'dataset': format 'math' puts the final answer in 'answer'; leave "
+        "'reference_field' out",
+    ),
+    (
+        "an unknown dataset package",
+        lambda b: b.replace(
+            "  generator: arithmetic\n  params: {digits: 1}\n  splits: {test: 5, train: null}\n",
+            "  package: chmp\n",
+        ),
+        "field 'dataset': unknown dataset package 'chmp'; known: champ. Did you mean 'champ'?",
+    ),
+    (
+        "a package dataset with a reference field",
+        lambda b: b.replace(
+            "  generator: arithmetic\n  params: {digits: 1}\n  splits: {test: 5, train: null}\n",
+            "  package: champ\n  reference_field: solution\n",
+        ),
+        "field 'dataset': 'id_field' and 'reference_field' belong to file datasets; a package "
+        "dataset names its own fields",
+    ),
+    (
+        "a package dataset with params",
+        lambda b: b.replace("  generator: arithmetic\n", "  package: champ\n"),
         "field 'dataset': 'splits' and 'params' belong to generator datasets only",
     ),
     (

@@ -10,6 +10,7 @@ from rlvr_envs import DatasetError, TaskRegistry, TaskSpecError
 from rlvr_envs.generators import BUILTIN_GENERATORS, find_generator
 from rlvr_envs.generators.arithmetic import ArithmeticGenerator, ArithmeticParams
 
+KNOWN = ", ".join(sorted(BUILTIN_GENERATORS))
 BUILTIN_ARITHMETIC = sorted(
     entry.id
     for entry in rlvr_envs.default_registry().entries()
@@ -148,7 +149,7 @@ def test_the_generator_is_found_by_name():
     assert find_generator("arithmetic") is ArithmeticGenerator
     assert BUILTIN_GENERATORS["arithmetic"] is ArithmeticGenerator
     with pytest.raises(
-        TaskSpecError, match=re.escape("unknown generator 'arithmatic'; known: arithmetic.")
+        TaskSpecError, match=re.escape(f"unknown generator 'arithmatic'; known: {KNOWN}.")
     ):
         find_generator("arithmatic")
 
@@ -220,7 +221,7 @@ def test_unknown_generator_in_a_task_file_names_the_file_and_field(tmp_path, fre
     with pytest.raises(
         TaskSpecError,
         match=re.escape(
-            f"{path}: field 'dataset.generator': unknown generator 'arithmetc'; known: arithmetic. "
+            f"{path}: field 'dataset.generator': unknown generator 'arithmetc'; known: {KNOWN}. "
             "Did you mean 'arithmetic'?"
         ),
     ):
