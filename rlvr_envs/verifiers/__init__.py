@@ -10,11 +10,13 @@ from rlvr_envs.errors import VerifierConfigError
 from rlvr_envs.plugins import find_plugin
 from rlvr_envs.verifiers.base import DEFAULT_MAX_RESPONSE_CHARS, Verifier, screen_response
 from rlvr_envs.verifiers.integer import IntegerVerifier
+from rlvr_envs.verifiers.math import MathVerifier
 
 __all__ = [
     "BUILTIN_VERIFIERS",
     "DEFAULT_MAX_RESPONSE_CHARS",
     "IntegerVerifier",
+    "MathVerifier",
     "Verifier",
     "find_verifier",
     "screen_response",
@@ -22,6 +24,7 @@ __all__ = [
 
 BUILTIN_VERIFIERS: dict[str, type[Verifier]] = {
     IntegerVerifier.name: IntegerVerifier,
+    MathVerifier.name: MathVerifier,
 }
 
 

@@ -34,7 +34,7 @@ verifier: {name: integer}
 def test_builtin_task_files_validate(path):
     spec = load_task_file(path)
     assert spec.id == path.stem
-    assert spec.family == "arithmetic"
+    assert spec.family == path.parent.name  # tasks/<family>/<id>.yaml
     assert spec.description
 
 
