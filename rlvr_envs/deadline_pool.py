@@ -99,10 +99,11 @@ class DeadlinePool:
     Args:
         workers: processes, default ``os.cpu_count()``, each started when first needed.
         memory_mb: address-space limit (``RLIMIT_AS``) of each worker; None for none.
-        preload: modules imported once, in the zygote, so that every worker has them.
+        preload: modules imported once, in the zygote, so that every worker has them; an
+            entry ``"module:function"`` also calls ``function()`` there (a cache warm-up).
 
     Raises:
-        ImportError: a `preload` module cannot be imported.
+        ImportError: a `preload` module cannot be imported, or its function fails.
     """
 
     def __init__(
@@ -378,12 +379,13 @@ def _zygote_main(control_fd: str, memory_mb: str, *preload: str) -> None:
     warnings.filterwarnings("ignore", "This process .* is multi-threaded", DeprecationWarning)
     control = socket.socket(fileno=int(control_fd))
     for name in preload:
+        module_name, _, function = name.partition(":")
         try:
-            importlib.import_module(name)
+            module = importlib.import_module(module_name)
+            if function:  # "module:function": warm caches once, for every worker to inherit
+                getattr(module, function)()
         except BaseException as exc:
-            control.sendall(
-                f"preload module {name!r} cannot be imported: {_describe(exc)}".encode()
-            )
+            control.sendall(f"preload {name!r} failed: {_describe(exc)}".encode())
             return
     control.sendall(b"+")
     zygote = os.getpid()

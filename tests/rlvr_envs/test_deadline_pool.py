@@ -269,3 +269,30 @@ def test_a_preload_that_fails_is_reported():
         DeadlinePool(1, preload=("no_such_module_for_this_test",))
     with pytest.raises(ValueError, match="workers"):
         DeadlinePool(0)
+
+
+_WARMED = "cold"
+
+
+def _warm() -> None:
+    global _WARMED
+    _WARMED = "warmed"
+
+
+def _explode() -> None:
+    raise RuntimeError("explode")
+
+
+def _warmth() -> str:
+    return _WARMED
+
+
+def test_a_preload_function_runs_in_the_zygote_and_workers_inherit_its_work():
+    module = __name__  # how the zygote imports this file: sys.path is copied to it
+    with DeadlinePool(1, preload=(f"{module}:_warm",)) as pool:
+        outcome = pool.run(_warmth, timeout=10)
+    assert outcome.kind is OK, outcome.error
+    assert outcome.value == "warmed"
+    assert _WARMED == "cold"  # it ran there, not here
+    with pytest.raises(ImportError, match="RuntimeError: explode"):
+        DeadlinePool(1, preload=(f"{module}:_explode",))

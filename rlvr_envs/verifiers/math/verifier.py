@@ -42,8 +42,9 @@ from rlvr_envs.verifiers.math.values import Answer, describe
 
 __all__ = ["PRELOAD", "MathVerifier"]
 
-PRELOAD = ("sympy", "latex2sympy2_extended", "rlvr_envs.verifiers.math")
-"""What every worker imports before its first call, so no call pays for it."""
+PRELOAD = ("rlvr_envs.verifiers.math.symbolic:warm_up",)
+"""Run once in the pool's zygote: SymPy and the LaTeX grammar imported and exercised, so
+every worker, new ones after a timeout included, starts warm."""
 
 
 class MathVerifier(Verifier):
