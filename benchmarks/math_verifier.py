@@ -8,10 +8,12 @@ and without the pairs marked ambiguous), false positives and negatives, answers 
 and per-pair latency p50/p99, and every pair where the two disagree. The results replace
 the "Math verifier" section of benchmarks/RESULTS.md.
 
-Throughput is measured the way each library is used: ours through `verify_batch` on all
-cores (its documented fast path), math-verify one pair at a time in one process (it has no
-batch API, and its signal-based timeout only works in the main thread). Latency is per
-pair, one at a time, for both. Each side first grades the same five unrelated pairs
+Throughput (the median of ``--repeats`` passes) is measured the way each library is used:
+ours through `verify_batch` on all cores (its documented fast path), math-verify one pair
+at a time in one process (it has no batch API, and its signal-based timeout only works in
+the main thread). Latency is per
+pair, one at a time, for both; adversarial responses are timed the same way and reported
+in a table of their own. Each side first grades the same five unrelated pairs
 untimed (imports, parser tables, worker start-up), and our two passes use two fresh
 verifiers, so no pass is served from SymPy's caches of the labelled answers.
 """
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import platform
 import statistics
@@ -39,11 +42,11 @@ class Run:
     name: str
     verdicts: list[bool]
     latencies: list[float]
+    """Seconds per labelled pair, graded one at a time."""
     batch_seconds: float
-
-
-def load(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    """Median seconds of a whole pass over the labelled pairs (the throughput measure)."""
+    hostile: list[tuple[str, float]]
+    """(outcome, seconds) per adversarial response."""
 
 
 # Untimed warm-up pairs for both verifiers, unrelated to the labelled set: imports, parser
@@ -56,8 +59,22 @@ WARM_UP = [
     ("Final answer: (1, 2]", "(1, 2]"),
 ]
 
+# Adversarial responses (gold "2"): each must get a verdict quickly, and never "correct".
+HOSTILE = {
+    "power tower 9^9^9^9": "\\boxed{9^{9^{9^{9}}}}",
+    "10^10^10^10": "The answer is $10^{10^{10^{10}}}$",
+    "5000 nested braces": "\\boxed{" + "{" * 5000 + "2" + "}" * 5000 + "}",
+    "3000 nested parentheses": "$" + "(" * 3000 + "2" + ")" * 3000 + "$",
+    "200 nested square roots": "$" + "\\sqrt{" * 200 + "2" + "}" * 200 + "$",
+    "malformed LaTeX": "\\boxed{\\frac{\\frac{1}{2}{3}^{}_{",
+    "null bytes": "The answer is 2\x00\x00",
+    "1 MB of text": "All work and no play. " * 47_662,
+    "1 MB of digits": "9" * 1_000_000,
+    "huge factorial": "\\boxed{(10^{6})!}",
+}
 
-def run_ours(pairs: list[dict], workers: int | None) -> Run:
+
+def run_ours(pairs: list[dict], workers: int | None, repeats: int) -> Run:
     from rlvr_envs.sources.base import Problem
     from rlvr_envs.verifiers.math import MathOptions, MathVerifier
     from rlvr_envs.verifiers.math.verifier import _parse_reference
@@ -65,28 +82,35 @@ def run_ours(pairs: list[dict], workers: int | None) -> Run:
     def problem(index: int, gold: str) -> Problem:
         return Problem(id=str(index), fields={}, reference=gold)
 
+    def fresh() -> MathVerifier:
+        # A fresh verifier per pass, so no pass finds answers in SymPy's caches.
+        verifier = MathVerifier(MathOptions(), workers=workers)
+        verifier.verify_batch([(response, problem(-1, gold)) for response, gold in WARM_UP])
+        _parse_reference.cache_clear()
+        return verifier
+
     items = [(p["pred"], problem(p["id"], p["gold"])) for p in pairs]
-    warm_up = [(response, problem(-1, gold)) for response, gold in WARM_UP]
-    # Two fresh verifiers, so neither pass finds the other's answers in SymPy's caches.
-    with MathVerifier(MathOptions(), workers=workers) as verifier:
-        verifier.verify_batch(warm_up)
-        _parse_reference.cache_clear()
-        started = time.perf_counter()
-        batch = verifier.verify_batch(items)
-        batch_seconds = time.perf_counter() - started
-    with MathVerifier(MathOptions(), workers=workers) as verifier:
-        verifier.verify_batch(warm_up)
-        _parse_reference.cache_clear()
-        latencies = []
-        for response, item in items:
+    passes = []
+    for _ in range(repeats):
+        with fresh() as verifier:
             started = time.perf_counter()
-            verifier.verify(response, item)
-            latencies.append(time.perf_counter() - started)
-    return Run("rlvr-envs", [v.is_correct for v in batch], latencies, batch_seconds)
+            batch = verifier.verify_batch(items)
+            passes.append(time.perf_counter() - started)
+    with fresh() as verifier:
+        latencies = [_timed(verifier.verify, response, item)[1] for response, item in items]
+        hostile = []
+        for response in HOSTILE.values():
+            verdict, seconds = _timed(verifier.verify, response, problem(-2, "2"), max_chars=2**21)
+            hostile.append((verdict.status.value, seconds))
+    verdicts = [v.is_correct for v in batch]
+    return Run("rlvr-envs", verdicts, latencies, statistics.median(passes), hostile)
 
 
-def run_math_verify(pairs: list[dict]) -> Run:
+def run_math_verify(pairs: list[dict], repeats: int) -> Run:
     from math_verify import parse, verify
+    from sympy.core.cache import clear_cache
+
+    logging.getLogger("math_verify").setLevel(logging.CRITICAL)  # it logs every timeout
 
     def grade(gold: str, pred: str) -> bool:
         try:
@@ -96,13 +120,31 @@ def run_math_verify(pairs: list[dict]) -> Run:
 
     for response, gold in WARM_UP:
         grade(gold, response)
-    verdicts, latencies = [], []
-    started_all = time.perf_counter()
-    for pair in pairs:
-        started = time.perf_counter()
-        verdicts.append(grade(pair["gold"], pair["pred"]))
-        latencies.append(time.perf_counter() - started)
-    return Run("math-verify", verdicts, latencies, time.perf_counter() - started_all)
+    passes = []
+    for _ in range(repeats):
+        clear_cache()  # as our fresh verifiers: no pass served from the last one's cache
+        verdicts, latencies = [], []
+        started_all = time.perf_counter()
+        for pair in pairs:
+            verdict, seconds = _timed(grade, pair["gold"], pair["pred"])
+            verdicts.append(verdict)
+            latencies.append(seconds)
+        passes.append(time.perf_counter() - started_all)
+    hostile = []
+    for response in HOSTILE.values():
+        verdict, seconds = _timed(grade, "2", response)
+        hostile.append(("correct" if verdict else "not correct", seconds))
+    return Run("math-verify", verdicts, latencies, statistics.median(passes), hostile)
+
+
+def load(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def _timed(fn, *args, **kwargs):
+    started = time.perf_counter()
+    result = fn(*args, **kwargs)
+    return result, time.perf_counter() - started
 
 
 def summarise(run: Run, pairs: list[dict]) -> dict:
@@ -110,6 +152,7 @@ def summarise(run: Run, pairs: list[dict]) -> dict:
     clear = [i for i, p in enumerate(pairs) if not p.get("ambiguous")]
     right = [v == label for v, label in zip(run.verdicts, labels, strict=True)]
     ordered = sorted(run.latencies)
+    with_hostile = sorted(run.latencies + [seconds for _, seconds in run.hostile])
     return {
         "name": run.name,
         "accuracy": sum(right) / len(right),
@@ -124,6 +167,8 @@ def summarise(run: Run, pairs: list[dict]) -> dict:
         "p50_ms": 1000 * statistics.median(ordered),
         "p99_ms": 1000 * ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))],
         "max_ms": 1000 * ordered[-1],
+        "p99_hostile_ms": 1000
+        * with_hostile[min(len(with_hostile) - 1, int(0.99 * len(with_hostile)))],
     }
 
 
@@ -137,20 +182,33 @@ def report(pairs: list[dict], ours: Run, peer: Run, command: str) -> str:
         f"{len(pairs)} labelled pairs ({sum(1 for p in pairs if p.get('ambiguous'))} ambiguous).",
         "",
         "| | accuracy | accuracy (unambiguous) | false positives | false negatives "
-        "| pairs/s | p50 ms | p99 ms | max ms |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| pairs/s | p50 ms | p99 ms | max ms | p99 ms with adversarial |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for s in (a, b):
         lines.append(
             f"| {s['name']} | {s['accuracy']:.1%} | {s['accuracy_clear']:.1%} "
             f"| {s['false_positives']} | {s['false_negatives']} | {s['pairs_per_second']:.0f} "
-            f"| {s['p50_ms']:.2f} | {s['p99_ms']:.2f} | {s['max_ms']:.1f} |"
+            f"| {s['p50_ms']:.2f} | {s['p99_ms']:.2f} | {s['max_ms']:.1f} "
+            f"| {s['p99_hostile_ms']:.1f} |"
         )
     speedup = a["pairs_per_second"] / b["pairs_per_second"]
     lines += [
         "",
         f"Throughput ratio (ours / math-verify): **{speedup:.1f}×**; "
         f"p50 latency ratio (math-verify / ours): {b['p50_ms'] / a['p50_ms']:.1f}×.",
+        "",
+        "Adversarial responses (gold `2`), one at a time; ours with a 2 MB length limit so the "
+        "1 MB entries reach the grader:",
+        "",
+        "| input | ours: verdict | ours: ms | math-verify: verdict | math-verify: ms |",
+        "|---|---|---|---|---|",
+        *(
+            f"| {name} | {mine} | {1000 * my_s:.1f} | {theirs} | {1000 * their_s:.1f} |"
+            for name, (mine, my_s), (theirs, their_s) in zip(
+                HOSTILE, ours.hostile, peer.hostile, strict=True
+            )
+        ),
         "",
         "Every pair where the two disagree:",
         "",
@@ -184,11 +242,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DATA, help="labelled pairs (JSONL)")
     parser.add_argument("--workers", type=int, default=None, help="our worker processes")
+    parser.add_argument("--repeats", type=int, default=3, help="timed passes (median)")
     parser.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md")
     args = parser.parse_args()
     pairs = load(args.data)
-    ours = run_ours(pairs, args.workers)
-    peer = run_math_verify(pairs)
+    ours = run_ours(pairs, args.workers, args.repeats)
+    peer = run_math_verify(pairs, args.repeats)
     command = "python benchmarks/math_verifier.py" + "".join(f" {a}" for a in sys.argv[1:])
     section = report(pairs, ours, peer, command)
     print(section)

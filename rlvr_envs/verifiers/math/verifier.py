@@ -40,7 +40,15 @@ from rlvr_envs.verifiers.math.grading import GradeResult, grade, grade_fast, par
 from rlvr_envs.verifiers.math.options import MathOptions
 from rlvr_envs.verifiers.math.values import Answer, describe
 
-__all__ = ["PRELOAD", "MathVerifier"]
+__all__ = ["PARALLEL_FAST_PATH_MIN", "PRELOAD", "MathVerifier", "fast_path_chunk"]
+
+PARALLEL_FAST_PATH_MIN = 128
+"""Batches at least this large run the fast path on all the pool's workers too; smaller
+ones run it in the calling thread, where shipping the work would cost more than it saves."""
+
+_FAST_PATH_SECONDS_PER_ITEM = 0.5
+"""Generous time per item for a fast-path chunk in a worker (it takes well under 0.1 s
+even for a response at the length limit), on top of ``timeout``."""
 
 PRELOAD = ("rlvr_envs.verifiers.math.symbolic:warm_up",)
 """Run once in the pool's zygote: SymPy and the LaTeX grammar imported and exercised, so
@@ -82,28 +90,68 @@ class MathVerifier(Verifier):
         *,
         max_chars: int = DEFAULT_MAX_RESPONSE_CHARS,
     ) -> list[Verification]:
-        """Decide what the fast path can here, and the rest in parallel in the pool."""
+        """Verify many responses: the fast path over all cores for a large batch (in this
+        thread for a small one), then what it left undecided in parallel under the bound."""
         items = list(items)
         verdicts: list[Verification | None] = [None] * len(items)
-        slow: list[tuple[int, str, Answer, float]] = []
+        pending: list[tuple[int, str, Answer]] = []
         for index, (response, problem) in enumerate(items):
             started = time.perf_counter()
             verdict = screen_response(response, max_chars=max_chars)
             if verdict is None:
-                verdict, gold = self._fast(response, problem)  # type: ignore[arg-type]
-                if verdict is None:
-                    slow.append((index, response, gold, started))  # type: ignore[arg-type]
+                gold = self._reference(problem)
+                if isinstance(gold, Answer):
+                    pending.append((index, response, gold))  # type: ignore[arg-type]
                     continue
-            verdicts[index] = _timed(verdict, started)
+                verdict = gold
+            verdicts[index] = _timed(verdict, time.perf_counter() - started)
+        slow: list[tuple[int, str, Answer, float]] = []
+        for (index, response, gold), (decided, seconds) in zip(
+            pending, self._fast_path(pending), strict=True
+        ):
+            if decided is None:
+                slow.append((index, response, gold, seconds))
+            else:
+                verdicts[index] = _timed(decided, seconds)
         if slow:
             outcomes = self.pool.map(
                 grade,
                 [(response, gold, self.options) for _, response, gold, _ in slow],
                 timeout=self.options.timeout,
             )
-            for (index, _, gold, started), outcome in zip(slow, outcomes, strict=True):
-                verdicts[index] = _timed(self._from_outcome(outcome, gold), started)
+            for (index, _, gold, seconds), outcome in zip(slow, outcomes, strict=True):
+                verdict = self._from_outcome(outcome, gold)
+                verdicts[index] = _timed(verdict, seconds + outcome.seconds)
         return cast("list[Verification]", verdicts)  # every index was filled above
+
+    def _fast_path(
+        self, pending: list[tuple[int, str, Answer]]
+    ) -> list[tuple[Verification | None, float]]:
+        """`grade_fast` of each pending item: a verdict (None: SymPy needed) and its time.
+
+        A large batch is cut into chunks that the pool's workers grade in parallel; a
+        chunk that fails there (it should not: the fast path is linear) is graded here.
+        """
+        workers = self.pool.workers if len(pending) >= PARALLEL_FAST_PATH_MIN else 1
+        if workers == 1:
+            return fast_path_chunk(
+                [(response, gold) for _, response, gold in pending], self.options
+            )
+        size = -(-len(pending) // (workers * 4))  # a few chunks per worker evens out the load
+        chunks = [
+            [(response, gold) for _, response, gold in pending[start : start + size]]
+            for start in range(0, len(pending), size)
+        ]
+        outcomes = self.pool.map(
+            fast_path_chunk,
+            [(chunk, self.options) for chunk in chunks],
+            timeout=self.options.timeout + _FAST_PATH_SECONDS_PER_ITEM * size,
+        )
+        results: list[tuple[Verification | None, float]] = []
+        for chunk, outcome in zip(chunks, outcomes, strict=True):
+            ok = outcome.kind is OutcomeKind.OK
+            results.extend(outcome.value if ok else fast_path_chunk(chunk, self.options))
+        return results
 
     def close(self) -> None:
         """Stop this verifier's own pool (the shared pool closes at exit)."""
@@ -116,19 +164,12 @@ class MathVerifier(Verifier):
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _fast(self, response: str, problem: Problem) -> tuple[Verification | None, Any]:
-        """The fast-path verdict, or None and the parsed reference for the pool."""
+    def _reference(self, problem: Problem) -> Answer | Verification:
+        """The reference read (cached per process), or the verdict saying it cannot be."""
         try:
-            gold = _parse_reference(str(problem.reference))
+            return _parse_reference(str(problem.reference))
         except ValueError as exc:
-            reason = f"the reference answer cannot be read: {exc}"
-            return _failure(Status.VERIFIER_ERROR, reason), None
-        try:
-            result = grade_fast(response, gold, self.options)
-        except Exception as exc:  # our bug, never the response's fault
-            reason = f"math grader failed: {type(exc).__name__}: {exc}"
-            return _failure(Status.VERIFIER_ERROR, reason), None
-        return (_from_result(result) if result is not None else None), gold
+            return _failure(Status.VERIFIER_ERROR, f"the reference answer cannot be read: {exc}")
 
     def _from_outcome(self, outcome: Outcome, gold: Answer) -> Verification:
         if outcome.kind is OutcomeKind.OK:
@@ -144,6 +185,24 @@ class MathVerifier(Verifier):
             f"the symbolic comparison failed ({outcome.kind.value}): {outcome.error}",
             gold_parsed=_describe(gold),
         )
+
+
+def fast_path_chunk(
+    pairs: list[tuple[str, Answer]], options: MathOptions
+) -> list[tuple[Verification | None, float]]:
+    """`grade_fast` over ``(response, reference)`` pairs: for each, the verdict (None when
+    only SymPy can decide) and the seconds it took. Runs here or in a pool worker."""
+    results: list[tuple[Verification | None, float]] = []
+    for response, gold in pairs:
+        started = time.perf_counter()
+        try:
+            result = grade_fast(response, gold, options)
+            verdict = _from_result(result) if result is not None else None
+        except Exception as exc:  # our bug, never the response's fault
+            reason = f"math grader failed: {type(exc).__name__}: {exc}"
+            verdict = _failure(Status.VERIFIER_ERROR, reason)
+        results.append((verdict, time.perf_counter() - started))
+    return results
 
 
 @functools.lru_cache(maxsize=4096)
@@ -171,5 +230,5 @@ def _describe(gold: Answer) -> str | None:
     return describe(gold.value)
 
 
-def _timed(verdict: Verification, started: float) -> Verification:
-    return replace(verdict, seconds=time.perf_counter() - started)
+def _timed(verdict: Verification, seconds: float) -> Verification:
+    return replace(verdict, seconds=seconds)
