@@ -131,3 +131,10 @@ def latex() -> Callable[..., Any]:
     when sympy is not installed."""
     _parser()
     return latex_value
+
+
+@pytest.fixture
+def plain() -> Callable[[str], Any]:
+    """The sympy value of a plain-text formula (``n(n-3)/2``, ``2^k``, ``5!``); skips the
+    test without sympy."""
+    return _parser()[1]

@@ -32,25 +32,10 @@ def test_translations(text, latex_text):
 
 
 @pytest.mark.parametrize(("text", "latex_text"), CASES)
-def test_translations_keep_the_meaning(text, latex_text, latex):
+def test_translations_keep_the_meaning(text, latex_text, latex, plain):
     sympy = pytest.importorskip("sympy")
-    from sympy.parsing.sympy_parser import (
-        convert_xor,
-        factorial_notation,
-        implicit_multiplication_application,
-        parse_expr,
-        standard_transformations,
-    )
-
-    transformations = (
-        *standard_transformations,
-        implicit_multiplication_application,
-        convert_xor,
-        factorial_notation,
-    )
-    symbols = {name: sympy.Symbol(name) for name in "anx"}
-    plain = parse_expr(text.replace("−", "-"), local_dict=symbols, transformations=transformations)
-    assert sympy.simplify(latex(ascii_to_latex(text)) - plain) == 0
+    expected = plain(text.replace("−", "-"))
+    assert sympy.simplify(latex(ascii_to_latex(text)) - expected) == 0
 
 
 @pytest.mark.parametrize(
