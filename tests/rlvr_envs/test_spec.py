@@ -192,7 +192,8 @@ ERRORS = [
             "  generator: arithmetic\n  params: {digits: 1}\n  splits: {test: 5, train: null}\n",
             "  jsonl: {test: t.jsonl}\n  format: aime\n",
         ),
-        "field 'dataset.format': Input should be 'records', 'gsm8k' or 'math', got 'aime'",
+        "field 'dataset.format': Input should be 'records', 'gsm8k', 'math', 'mbpp', 'io', "
+        "'io-c', 'io-cpp' or 'io-javascript', got 'aime'",
     ),
     (
         "a record format with another reference field",
@@ -209,7 +210,8 @@ ERRORS = [
             "  generator: arithmetic\n  params: {digits: 1}\n  splits: {test: 5, train: null}\n",
             "  package: chmp\n",
         ),
-        "field 'dataset': unknown dataset package 'chmp'; known: champ. Did you mean 'champ'?",
+        "field 'dataset': unknown dataset package 'chmp'; known: champ, humaneval. "
+        "Did you mean 'champ'?",
     ),
     (
         "a package dataset with a reference field",

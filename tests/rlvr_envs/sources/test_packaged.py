@@ -10,6 +10,7 @@ import pytest
 from rlvr_envs import DatasetError, DatasetSpec, Task, TaskSpec, TaskSpecError, VerifierSpec
 from rlvr_envs.packages import BUILTIN_PACKAGES, find_package
 from rlvr_envs.packages.champ import ChampDataset
+from rlvr_envs.packages.humaneval import HumanEvalDataset
 from rlvr_envs.sources.packaged import PackagedDataset, load_packaged_source
 
 
@@ -65,11 +66,11 @@ def test_a_package_that_is_not_installed_says_how_to_install_it():
 
 
 def test_the_builtin_packages_are_found_by_name():
-    assert dict(BUILTIN_PACKAGES) == {"champ": ChampDataset}
+    assert dict(BUILTIN_PACKAGES) == {"champ": ChampDataset, "humaneval": HumanEvalDataset}
     assert find_package("champ") is ChampDataset
     assert ChampDataset.install_hint == "pip install 'rlvr-envs[math]'"
     with pytest.raises(
-        TaskSpecError, match=re.escape("unknown dataset package 'chomp'; known: champ.")
+        TaskSpecError, match=re.escape("unknown dataset package 'chomp'; known: champ, humaneval.")
     ):
         find_package("chomp")
 

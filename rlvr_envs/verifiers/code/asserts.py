@@ -1,0 +1,239 @@
+"""Every ``assert`` of the trusted test code made a test of its own: recorded, and passed over.
+
+Part of the harness (`rlvr_envs.verifiers.code.harness`): it runs in the sandbox and
+imports only the standard library. `AssertRewriter` turns::
+
+    assert candidate(x) == 3, "message"
+
+into code that evaluates both sides (left first, as Python does), compares them, and calls
+the `Recorder` with the outcome instead of raising, so the test code goes on to its next
+assert; an assert inside a loop is a test per iteration. An exception while evaluating
+the assert (the candidate raised, timed out, returned something the test cannot use) fails
+that test only. The recorded reason of a failed comparison shows both values (``5 == 6 is
+false``); with a message, the message too.
+
+An assert of a true constant (``assert True, "..."``, common in HumanEval) checks
+nothing about the candidate and is dropped, so it never earns partial credit.
+"""
+
+from __future__ import annotations
+
+import ast
+import reprlib
+
+from rlvr_envs.verifiers.code.candidate_process import clip, describe_exception
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+SITE_CHARS = 160
+"""Longest test name (the assert's source text)."""
+
+_COMPARE = """
+try:
+    _rlvr_left_ = LEFT
+    _rlvr_right_ = RIGHT
+    _rlvr_ok_ = True if COND else False
+except Exception as _rlvr_error_:
+    _rlvr_record_(SITE, False, None, _rlvr_error_, None)
+else:
+    if _rlvr_ok_:
+        _rlvr_record_(SITE, True, None, None, None)
+    else:
+        try:
+            _rlvr_message_ = MESSAGE
+        except Exception:
+            _rlvr_message_ = None
+        _rlvr_record_(SITE, False, _rlvr_message_, None, (_rlvr_left_, OP, _rlvr_right_))
+"""
+_PLAIN = """
+try:
+    _rlvr_ok_ = True if COND else False
+except Exception as _rlvr_error_:
+    _rlvr_record_(SITE, False, None, _rlvr_error_, None)
+else:
+    if _rlvr_ok_:
+        _rlvr_record_(SITE, True, None, None, None)
+    else:
+        try:
+            _rlvr_message_ = MESSAGE
+        except Exception:
+            _rlvr_message_ = None
+        _rlvr_record_(SITE, False, _rlvr_message_, None, None)
+"""
+RECORD_NAME = "_rlvr_record_"
+"""The global the rewritten code calls: bind it to `Recorder.record`."""
+_OPERATORS = {
+    ast.Eq: "==",
+    ast.NotEq: "!=",
+    ast.Lt: "<",
+    ast.LtE: "<=",
+    ast.Gt: ">",
+    ast.GtE: ">=",
+    ast.Is: "is",
+    ast.IsNot: "is not",
+    ast.In: "in",
+    ast.NotIn: "not in",
+}
+_REPR = reprlib.Repr()  # Python 3.11's Repr takes no keyword arguments
+_REPR.maxstring = _REPR.maxother = 60
+_REPR.maxlist = _REPR.maxtuple = _REPR.maxset = _REPR.maxdict = 8
+
+
+class CandidateFailure(Exception):
+    """A call of the candidate that did not return a checkable value; `reason` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class HarnessFault(BaseException):
+    """Our own failure. A `BaseException`, so the rewritten asserts (which catch
+    `Exception`) never record it as a failed test."""
+
+
+class _Substitute(ast.NodeTransformer):
+    def __init__(self, names: dict[str, ast.expr]) -> None:
+        self.names = names
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:
+        found = self.names.get(node.id)
+        if found is None:
+            return node
+        if isinstance(found, ast.Constant):  # a fresh node per use
+            return ast.copy_location(ast.Constant(found.value), node)
+        return found
+
+
+class AssertRewriter(ast.NodeTransformer):
+    """Rewrites each ``assert`` (see the module docstring); `sites` holds their texts."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.sites: list[str] = []
+
+    def visit_Assert(self, node: ast.Assert) -> ast.stmt:
+        if isinstance(node.test, ast.Constant) and node.test.value:
+            return ast.copy_location(ast.Pass(), node)
+        site = len(self.sites)
+        text = ast.get_source_segment(self.source, node) or ast.unparse(node)
+        self.sites.append(clip(text, SITE_CHARS))
+        names: dict[str, ast.expr] = {
+            "SITE": ast.Constant(site),
+            "MESSAGE": node.msg if node.msg is not None else ast.Constant(None),
+        }
+        test = node.test
+        if isinstance(test, ast.Compare) and len(test.ops) == 1:
+            names["LEFT"] = test.left
+            names["RIGHT"] = test.comparators[0]
+            names["OP"] = ast.Constant(_OPERATORS[type(test.ops[0])])
+            names["COND"] = ast.Compare(
+                left=ast.Name("_rlvr_left_", ast.Load()),
+                ops=test.ops,
+                comparators=[ast.Name("_rlvr_right_", ast.Load())],
+            )
+            template = _COMPARE
+        else:
+            names["COND"] = test
+            template = _PLAIN
+        (statement,) = ast.parse(template).body
+        for part in ast.walk(statement):  # the template's own nodes report the assert's line
+            ast.copy_location(part, node)
+        return _Substitute(names).visit(statement)
+
+
+def imported_modules(tree: ast.Module) -> list[str]:
+    """Every module the code imports (absolute imports, at any depth), in order; with
+    ``from a import b`` both ``a`` and ``a.b``, for ``b`` may be a module."""
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.append(node.module)
+            names.extend(f"{node.module}.{alias.name}" for alias in node.names)
+    return list(dict.fromkeys(names))
+
+
+def instrument(source: str) -> tuple[ast.Module, list[str], bool]:
+    """The rewritten test code, its assert sites, and whether it defines ``check``.
+
+    Raises:
+        SyntaxError, ValueError: the test code does not compile.
+    """
+    tree = ast.parse(source, "<tests>")
+    defines_check = any(
+        isinstance(node, ast.FunctionDef) and node.name == "check" for node in tree.body
+    )
+    rewriter = AssertRewriter(source)
+    tree = ast.fix_missing_locations(rewriter.visit(tree))
+    return tree, rewriter.sites, defines_check
+
+
+def shown(value: Any) -> str:
+    """A short repr of a value in a failure's reason."""
+    try:
+        return _REPR.repr(value)
+    except Exception:
+        if type(value) is int:
+            return f"<an int of {value.bit_length()} bits>"
+        return f"<a {type(value).__name__}>"
+
+
+class Recorder:
+    """Collects the result of every assert as it runs, in order."""
+
+    def __init__(self, sites: list[str]) -> None:
+        self.sites = sites
+        self.runs = [0] * len(sites)
+        self.tests: list[dict[str, Any]] = []
+
+    def record(
+        self,
+        site: int,
+        passed: bool,
+        message: Any,
+        error: BaseException | None,
+        comparison: tuple[Any, str, Any] | None,
+    ) -> None:
+        try:
+            self.tests.append(self._test(site, passed, message, error, comparison))
+        except Exception as exc:  # our bug: never let it pass for a failing test
+            raise HarnessFault(f"recording a test failed: {exc!r}") from exc
+
+    def _test(
+        self,
+        site: int,
+        passed: bool,
+        message: Any,
+        error: BaseException | None,
+        comparison: tuple[Any, str, Any] | None,
+    ) -> dict[str, Any]:
+        self.runs[site] += 1
+        name = self.sites[site]
+        if self.runs[site] > 1:
+            name = f"{name} [run {self.runs[site]}]"
+        reason = ""
+        if not passed:
+            if isinstance(error, CandidateFailure):
+                reason = error.reason
+            elif error is not None:
+                reason = f"the test raised {describe_exception(error)}"
+            elif comparison is not None:
+                left, operator, right = comparison
+                reason = f"{shown(left)} {operator} {shown(right)} is false"
+            else:
+                reason = "the assertion is false"
+            if message is not None:
+                reason += f" ({message if isinstance(message, str) else shown(message)})"
+        return {"name": name, "passed": passed, "reason": clip(reason)}
+
+    def unreached(self) -> list[dict[str, Any]]:
+        """A failed test for each assert that never ran (the test code stopped first)."""
+        return [
+            {"name": text, "passed": False, "reason": "not run: the test code stopped before it"}
+            for text, runs in zip(self.sites, self.runs, strict=True)
+            if runs == 0
+        ]

@@ -1,0 +1,187 @@
+"""Function tests on the host's side: the harness job, and reading its signed result.
+
+One job per verification: the trusted harness (`rlvr_envs.verifiers.code.harness`, see
+`harness_files`) with the spec on stdin: the program, the prompt, the test code, the time
+limits and a fresh random nonce. The harness runs the tests and prints its result, which
+is believed only if it is one JSON object carrying that nonce: the candidate runs in
+another process that never holds the harness's stdout nor sees the nonce, so it cannot
+write a result, and anything else on stdout fails closed.
+
+==============================================  =============================================
+what came back                                  verdict
+==============================================  =============================================
+a result with the nonce                         its tests (``reference_error``,
+                                                ``harness_error``: ``verifier_error``)
+exit 0 without a well-formed, signed result     every test failed (fail closed)
+killed at the time limit, memory, output cap,   every test failed: only the candidate's
+killed by a signal                              processes can cause it
+an unreadable spec (exit 3), a Python crash     ``verifier_error``: the harness failed
+of the harness, a sandbox ``error``
+==============================================  =============================================
+"""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import json
+from importlib import resources
+from typing import Any
+
+from rlvr_envs.verifiers.code.options import CodeOptions
+from rlvr_envs.verifiers.code.spec import FunctionTests
+from rlvr_envs.verifiers.code.work import Outcome, Work
+from sandboxes.job import Execution, Job, Language, Limits, RunStatus
+
+__all__ = ["GRACE_SECONDS", "FunctionWork", "harness_files", "program_of", "read_result"]
+
+GRACE_SECONDS = 2.0
+"""Time the sandbox allows on top of ``timeout`` (plus a tenth of it): the harness keeps
+``timeout`` itself, and needs a moment to start and to report."""
+_RESULT_KEYS = {"tests": list, "passed": int, "failed": int, "total": int}
+
+
+_HARNESS_MODULES = ("harness.py", "asserts.py", "candidate_process.py")
+_MAIN = "import sys\n\nfrom rlvr_envs.verifiers.code.harness import main\n\nsys.exit(main())\n"
+
+
+@functools.cache
+def harness_files() -> dict[str, str]:
+    """The files of every function-test job: the harness's three modules at their package
+    paths (under empty package ``__init__`` files, so their imports work as they do here),
+    and a ``main.py`` that runs it."""
+    package = resources.files(__package__)
+    files = {"main.py": _MAIN}
+    folder = __package__.replace(".", "/")
+    parts = folder.split("/")
+    for depth in range(1, len(parts) + 1):
+        files["/".join(parts[:depth]) + "/__init__.py"] = ""
+    for name in _HARNESS_MODULES:
+        files[f"{folder}/{name}"] = package.joinpath(name).read_text(encoding="utf-8")
+    return files
+
+
+def program_of(spec: FunctionTests, code: str) -> str:
+    """The candidate's program: the prompt followed by the code in mode ``complete``."""
+    if spec.mode == "full" or not spec.prompt:
+        return code
+    separator = "" if spec.prompt.endswith("\n") else "\n"
+    return f"{spec.prompt}{separator}{code}\n"
+
+
+class FunctionWork(Work):
+    """The one harness job of a function-test verification."""
+
+    def __init__(self, spec: FunctionTests, code: str, options: CodeOptions, nonce: str):
+        self.nonce = nonce
+        self.options = options
+        stdin = {
+            "nonce": nonce,
+            "program": program_of(spec, code),
+            "entry_point": spec.entry_point,
+            "prompt": spec.prompt,
+            "test": spec.test,
+            "test_timeout": options.test_timeout,
+            "timeout": options.timeout,
+        }
+        seconds = options.timeout * 1.1 + GRACE_SECONDS
+        self._job: Job | None = Job(
+            files=harness_files(),
+            entry="main.py",
+            language=Language.PYTHON,
+            stdin=json.dumps(stdin),
+            limits=Limits(wall_seconds=seconds, cpu_seconds=seconds, memory_mb=options.memory_mb),
+        )
+        self._result: Execution | Exception | None = None
+
+    @property
+    def first_wave_only(self) -> bool:
+        return True
+
+    def next_job(self) -> Job | None:
+        job, self._job = self._job, None
+        return job
+
+    def take(self, result: Execution | Exception) -> None:
+        self._result = result
+
+    def outcome(self) -> Outcome:
+        result = self._result
+        if isinstance(result, Exception):
+            return Outcome(error=f"the sandbox failed: {type(result).__name__}: {result}")
+        assert result is not None, "outcome() before the job ran"
+        outcome = read_result(result, self.nonce, self.options)
+        outcome.seconds = result.wall_seconds
+        return outcome
+
+
+def read_result(execution: Execution, nonce: str, options: CodeOptions) -> Outcome:
+    """What the harness's execution says; see the module docstring for the rules."""
+    status = execution.status
+    if status is RunStatus.ERROR:
+        return Outcome(error=f"the sandbox could not run the harness: {execution.detail}")
+    if status is RunStatus.OK and execution.exit_code == 0:
+        result = _signed_result(execution.stdout, nonce)
+        if result is None:
+            return _all_failed("the harness's result is missing or not signed by this job")
+        return _from_result(result)
+    if status is RunStatus.OK and (execution.exit_code or 0) > 0:
+        stderr = execution.stderr.decode("utf-8", "replace").strip()
+        last = stderr.splitlines()[-1] if stderr else "no message"
+        return Outcome(
+            error=f"the harness failed with exit status {execution.exit_code}: {last[:300]}",
+            details={"stderr": stderr[-2000:]},
+        )
+    if status is RunStatus.TIMEOUT:
+        return _all_failed(f"the whole verification ran past its {options.timeout:g} s limit")
+    if status is RunStatus.MEMORY:
+        return _all_failed("the candidate's processes ran out of memory")
+    if status is RunStatus.OUTPUT_LIMIT:
+        return _all_failed("the harness's output was flooded past its limit")
+    return _all_failed(  # KILLED, or OK with a negative exit code
+        f"the harness was killed ({execution.detail or f'exit code {execution.exit_code}'}); "
+        "only the candidate's processes could have done it"
+    )
+
+
+def _signed_result(stdout: bytes, nonce: str) -> dict[str, Any] | None:
+    try:
+        result = json.loads(stdout.decode("utf-8"))
+    except ValueError:
+        return None
+    if not isinstance(result, dict) or not isinstance(result.get("nonce"), str):
+        return None
+    if not hmac.compare_digest(result["nonce"].encode(), nonce.encode()):
+        return None
+    return result
+
+
+def _from_result(result: dict[str, Any]) -> Outcome:
+    if result.get("harness_error"):
+        return Outcome(error=f"the harness failed: {result['harness_error']}")
+    if result.get("reference_error"):
+        return Outcome(error=f"the problem's trusted code is broken: {result['reference_error']}")
+    for key, kind in _RESULT_KEYS.items():
+        if not isinstance(result.get(key), kind):
+            return Outcome(error=f"the harness's result has no valid {key!r}")
+    details = {
+        key: result[key]
+        for key in ("calls", "processes", "stdout", "stderr", "stdout_bytes", "stderr_bytes")
+        if key in result
+    }
+    headline = result.get("load_failure")
+    if result.get("timed_out"):
+        details["timed_out"] = True
+        headline = headline or "the whole verification ran out of time"
+    return Outcome(
+        tests=result["tests"],
+        passed=result["passed"],
+        total=result["total"],
+        headline=headline,
+        details=details,
+    )
+
+
+def _all_failed(reason: str) -> Outcome:
+    test = {"name": "the tests", "passed": False, "reason": reason}
+    return Outcome(tests=[test], passed=0, total=1, headline=reason)

@@ -1,0 +1,610 @@
+"""The trusted harness of function tests: the main program of every function-test job.
+
+Runs in the sandbox, never on the host, and imports only the standard library and its two
+sibling modules, which ship with it (`rlvr_envs.verifiers.code.function_job.harness_files`):
+`asserts` (the test code's asserts made recorded tests) and `candidate_process` (the
+candidate's process, and the value encoding both sides share). Two processes:
+
+- The **parent** (this module, as the job's main program) holds everything the candidate
+  must not see or touch: the trusted test code and the expected values in it, the nonce
+  that signs the result, and its stdout, where the result goes. Before any of it exists
+  in its memory it makes itself non-dumpable (``PR_SET_DUMPABLE`` 0: a process of the same
+  uid can neither ptrace it nor open its ``/proc/<pid>/fd``, ``mem`` or ``environ``),
+  ignores every signal but SIGKILL and SIGSTOP, drops the job's folder and every writable
+  entry from ``sys.path``, and starts the child. Only then does it read the spec from
+  stdin. It imports whatever the trusted code imports before the candidate's code first
+  runs, so no module the candidate plants (the work dir is its to write) is ever imported
+  here.
+- The **child** (`candidate_process`, a fresh interpreter started by ``posix_spawn``: it
+  shares no memory with the parent and holds no descriptor but /dev/null, its two capture
+  pipes and its two protocol pipes) runs the candidate's program, then answers calls of
+  the entry point. It runs in a session of its own; the parent kills that process group.
+
+The test code runs in the parent, after the prompt's trusted code (so HumanEval/32's test
+finds ``poly``), with every assert rewritten to record a test and go on (`asserts`). The
+entry point's name, and ``check``'s ``candidate``, are bound to a proxy: a call sends the
+arguments to the child, and the child answers with the return value encoded; the parent
+decodes it into *new* plain values (None, bool, int, float, str, bytes, list, tuple, dict,
+set, frozenset), so nothing the candidate built ever reaches a comparison here and no
+monkeypatching in the child touches the parent. An exception in the candidate comes back
+as an exception of the same builtin type (never AssertionError, never a BaseException).
+
+A call that runs past ``test_timeout`` is killed with its process group and fails its
+test; so does a call during which the child died or broke the protocol. The next call
+gets a fresh child (a new interpreter: it cannot inherit a secret), which loads the program
+again. Past the whole-verification ``timeout`` no call runs: the tests left fail at once.
+A program that does not compile, fails while loading, or lacks the entry point fails
+every test with that reason.
+
+The parent's stdout carries one JSON object, then it exits 0: the nonce, the per-test
+results (at most `MAX_REPORTED_TESTS`, failures first; the counts are exact), excerpts of
+the candidate's output. A spec it cannot read is exit status 3. Its own failures are
+``harness_error``, failures of the problem's trusted code (prompt, test code)
+``reference_error``.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import ctypes
+import fcntl
+import importlib
+import json
+import os
+import select
+import signal
+import sys
+import time
+import traceback
+
+from rlvr_envs.verifiers.code import candidate_process as wire
+from rlvr_envs.verifiers.code.asserts import (
+    RECORD_NAME,
+    CandidateFailure,
+    HarnessFault,
+    Recorder,
+    imported_modules,
+    instrument,
+)
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+EXCERPT_BYTES = 2048
+"""How much of the candidate's stdout and stderr the result keeps, each."""
+MAX_REPORTED_TESTS = 200
+"""Most per-test entries in the result (failures first); the counts are always exact."""
+BAD_SPEC_EXIT = 3
+"""Exit status of a parent that could not read its job spec."""
+
+_PR_SET_DUMPABLE = 4
+_CHILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "candidate_process.py")
+_RAISABLE = {
+    kind.__name__: kind
+    for kind in (
+        ArithmeticError,
+        AttributeError,
+        FloatingPointError,
+        ImportError,
+        IndexError,
+        KeyError,
+        LookupError,
+        MemoryError,
+        ModuleNotFoundError,
+        NameError,
+        NotImplementedError,
+        OverflowError,
+        RecursionError,
+        RuntimeError,
+        TypeError,
+        UnboundLocalError,
+        ValueError,
+        ZeroDivisionError,
+    )
+}
+"""Exceptions of the candidate raised again in the parent as (a subclass of) their type, so
+test code that expects one (``except ValueError``) works."""
+_RAISED_CLASSES: dict[str, type[CandidateFailure]] = {}
+
+
+def _candidate_exception(name: str, text: str) -> CandidateFailure:
+    reason = f"the candidate raised {wire.clip(text)}"
+    base = _RAISABLE.get(name)
+    if base is None:
+        return CandidateFailure(reason)
+    if name not in _RAISED_CLASSES:
+        _RAISED_CLASSES[name] = type(f"Candidate{name}", (CandidateFailure, base), {})
+    return _RAISED_CLASSES[name](reason)
+
+
+class _Output:
+    """The candidate's stdout or stderr over all its processes: a capped excerpt."""
+
+    def __init__(self) -> None:
+        self.kept = bytearray()
+        self.total = 0
+
+    def add(self, data: bytes) -> None:
+        self.total += len(data)
+        room = EXCERPT_BYTES - len(self.kept)
+        if room > 0:
+            self.kept += data[:room]
+
+    def text(self) -> str:
+        return self.kept.decode("utf-8", "replace")
+
+
+class _Child:
+    """One candidate process and the parent's ends of its four pipes."""
+
+    def __init__(self) -> None:
+        fds: list[int] = []
+        try:
+            for _ in range(4):  # far above 0-4, so the dup2s below never clobber one
+                read, write = os.pipe()
+                for fd in (read, write):
+                    fds.append(_moved_up(fd))
+            (req_r, self.request, self.response, resp_w, out_r, out_w, err_r, err_w) = fds
+            actions = [
+                (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                (os.POSIX_SPAWN_DUP2, out_w, 1),
+                (os.POSIX_SPAWN_DUP2, err_w, 2),
+                (os.POSIX_SPAWN_DUP2, req_r, wire.REQUESTS_FD),
+                (os.POSIX_SPAWN_DUP2, resp_w, wire.ANSWERS_FD),
+            ]
+            defaults = [n for n in signal.valid_signals() if n not in _UNCATCHABLE]
+            self.pid = os.posix_spawn(
+                sys.executable,
+                [sys.executable, "-I", _CHILD],
+                dict(os.environ),
+                file_actions=actions,
+                setsid=True,
+                setsigdef=defaults,
+                setsigmask=[],
+            )
+        except BaseException:
+            for fd in fds:
+                os.close(fd)
+            raise
+        for fd in (req_r, resp_w, out_w, err_w):
+            os.close(fd)
+        self.stdout, self.stderr = out_r, err_r
+        for fd in (self.request, self.response, self.stdout, self.stderr):
+            os.set_blocking(fd, False)
+        self.received = bytearray()
+        self.open_outputs = {self.stdout, self.stderr}
+        self.status: int | None = None
+
+    def exited(self) -> bool:
+        if self.status is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.status = os.waitstatus_to_exitcode(status)
+        return self.status is not None
+
+    def kill(self) -> int | None:
+        """Kill the child and its process group; its exit status (None: unknown)."""
+        with contextlib.suppress(OSError):
+            os.killpg(self.pid, signal.SIGKILL)
+        if self.status is None:
+            deadline = time.monotonic() + 5
+            while not self.exited() and time.monotonic() < deadline:
+                time.sleep(0.001)
+        return self.status
+
+    def close(self) -> None:
+        for fd in (self.request, self.response, self.stdout, self.stderr):
+            os.close(fd)
+
+
+_UNCATCHABLE = (signal.SIGKILL, signal.SIGSTOP)
+
+
+def _moved_up(fd: int) -> int:
+    moved = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10)
+    os.close(fd)
+    return moved
+
+
+class Runner:
+    """The parent's side of the candidate: spawns children, loads the program, makes calls.
+
+    `start` before the spec is read; `configure` with it; then `call`.
+    """
+
+    def __init__(self) -> None:
+        self.child: _Child | None = None
+        self.stdout = _Output()
+        self.stderr = _Output()
+        self.program = ""
+        self.entry_point = ""
+        self.test_timeout = 5.0
+        self.deadline = float("inf")
+        self.loaded = False
+        self.load_failure: str | None = None
+        self.calls = 0
+        self.timed_out = False
+        self.spawned = 0
+        self.fault: str | None = None
+        self._seq = 0
+
+    def start(self) -> str | None:
+        """Start the first child, before any secret is read; None, or why it failed."""
+        try:
+            self._spawn()
+        except OSError as exc:
+            return f"could not start the candidate's process: {exc}"
+        return None
+
+    def configure(
+        self, program: str, entry_point: str, test_timeout: float, deadline: float
+    ) -> None:
+        self.program = program
+        self.entry_point = entry_point
+        self.test_timeout = test_timeout
+        self.deadline = deadline
+
+    def call(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Call the candidate's entry point: its return value, or `CandidateFailure`."""
+        self.calls += 1
+        try:
+            message = {"args": wire.encode(list(args)), "kwargs": wire.encode(dict(kwargs))}
+        except wire.Uncheckable as exc:
+            raise CandidateFailure(f"the test's arguments cannot be sent: {exc}") from None
+        self._load()
+        self._seq += 1
+        message.update(op="call", seq=self._seq)
+        answer = self._exchange(message, "the call", "during the call")
+        if answer.get("seq") != self._seq or len(answer) != 2:
+            raise self._broken("an answer that does not match the call")
+        if "value" in answer:
+            try:
+                return wire.decode(answer["value"])
+            except wire.ProtocolError as exc:
+                raise self._broken(str(exc)) from None
+        raised = answer.get("raised")
+        if type(raised) is list and len(raised) == 2 and all(type(x) is str for x in raised):
+            raise _candidate_exception(raised[0], raised[1])
+        if type(answer.get("uncheckable")) is str:
+            why = wire.clip(answer["uncheckable"])
+            raise CandidateFailure(f"the candidate returned a value that cannot be checked: {why}")
+        raise self._broken("a malformed answer")
+
+    def _load(self) -> None:
+        if self.load_failure is not None:
+            raise CandidateFailure(self.load_failure)
+        if self.loaded:
+            return
+        if self.child is None:
+            try:
+                self._spawn()
+            except OSError as exc:
+                raise CandidateFailure(
+                    f"no fresh process could be started for the candidate ({exc}); its "
+                    "earlier processes may have used up the process limit"
+                ) from None
+        message = {"op": "load", "program": self.program, "entry_point": self.entry_point}
+        try:
+            answer = self._exchange(message, "loading the program", "while loading the program")
+        except CandidateFailure as exc:
+            if not self.timed_out:
+                self.load_failure = exc.reason
+            raise
+        status, error = answer.get("load"), answer.get("error")
+        if status == "ok":
+            self.loaded = True
+            return
+        if type(error) is not str:
+            self.load_failure = "the candidate's process broke the protocol while loading"
+        elif status == "syntax_error":
+            self.load_failure = f"the program does not compile: {wire.clip(error)}"
+        elif status == "error":
+            self.load_failure = f"the program failed while loading: {wire.clip(error)}"
+        elif status == "missing":
+            self.load_failure = wire.clip(error)
+        else:
+            self.load_failure = "the candidate's process broke the protocol while loading"
+        self._discard_child()
+        raise CandidateFailure(self.load_failure)
+
+    def _spawn(self) -> None:
+        """A fresh child. A spawn that fails for lack of processes (EAGAIN: the last
+        child's processes may not all be reaped yet) is tried again for up to a second."""
+        for attempt in range(20):
+            try:
+                self.child = _Child()
+                break
+            except BlockingIOError:
+                if attempt == 19:
+                    raise
+                time.sleep(0.05)
+        self.spawned += 1
+        self.loaded = False
+
+    def _exchange(self, message: dict[str, Any], what: str, when: str) -> dict[str, Any]:
+        """Send one message and wait for the answer, draining the candidate's output."""
+        child = self.child
+        assert child is not None
+        now = time.monotonic()
+        if now >= self.deadline:
+            self.timed_out = True
+            self._discard_child()
+            raise CandidateFailure("not run: the whole verification ran out of time")
+        deadline = now + min(self.test_timeout, self.deadline - now)
+        try:
+            outgoing = memoryview(wire.pack(message))
+        except wire.Uncheckable as exc:
+            raise CandidateFailure(f"the test's arguments cannot be sent: {exc}") from None
+        try:
+            while True:
+                answer = self._take_message(child)
+                if answer is not None:
+                    return answer
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    self._discard_child()
+                    if deadline >= self.deadline:
+                        self.timed_out = True
+                        raise CandidateFailure(f"{what} ran out of the whole verification's time")
+                    raise CandidateFailure(f"{what} timed out after {self.test_timeout:g} s")
+                poller = select.poll()
+                poller.register(child.response, select.POLLIN)
+                for fd in child.open_outputs:
+                    poller.register(fd, select.POLLIN)
+                if outgoing:
+                    poller.register(child.request, select.POLLOUT)
+                events = poller.poll(min(remaining, 0.05) * 1000)
+                for fd, event in events:
+                    if fd == child.request:
+                        if event & (select.POLLERR | select.POLLHUP):
+                            outgoing = memoryview(b"")
+                        else:
+                            outgoing = outgoing[os.write(fd, outgoing) :]
+                    elif fd == child.response:
+                        if not self._receive(child):
+                            raise self._died(when)
+                    else:
+                        self._drain(child, fd)
+                if not events and child.exited() and self._take_message(child) is None:
+                    raise self._died(when)  # its pipes may live on in its orphans
+        except CandidateFailure:
+            raise
+        except (BrokenPipeError, ConnectionResetError):
+            raise self._died(when) from None
+        except wire.ProtocolError as exc:
+            raise self._broken(str(exc)) from None
+        except Exception as exc:
+            self.fault = traceback.format_exc()
+            raise HarnessFault(repr(exc)) from exc
+
+    def _receive(self, child: _Child) -> bool:
+        """Read what the answer pipe holds; False at its end."""
+        try:
+            chunk = os.read(child.response, 1 << 20)
+        except BlockingIOError:
+            return True
+        if not chunk:
+            return False
+        child.received += chunk
+        if len(child.received) > wire.MAX_MESSAGE_BYTES + wire.HEADER.size:
+            raise wire.ProtocolError("a message longer than the protocol allows")
+        return True
+
+    def _take_message(self, child: _Child) -> dict[str, Any] | None:
+        buffer = child.received
+        if len(buffer) < wire.HEADER.size:
+            return None
+        (size,) = wire.HEADER.unpack(buffer[: wire.HEADER.size])
+        if size > wire.MAX_MESSAGE_BYTES:
+            raise wire.ProtocolError("a message longer than the protocol allows")
+        end = wire.HEADER.size + size
+        if len(buffer) < end:
+            return None
+        payload = bytes(buffer[wire.HEADER.size : end])
+        del buffer[:end]
+        return wire.unpack(payload)
+
+    def _drain(self, child: _Child, fd: int, rounds: int = 1) -> None:
+        for _ in range(rounds):
+            try:
+                chunk = os.read(fd, 1 << 16)
+            except (BlockingIOError, OSError):
+                return
+            if not chunk:
+                child.open_outputs.discard(fd)
+                return
+            (self.stdout if fd == child.stdout else self.stderr).add(chunk)
+
+    def _died(self, when: str) -> CandidateFailure:
+        status = self._discard_child()
+        how = "ended" if status is None else _exit_description(status)
+        return CandidateFailure(f"the candidate's process {how} {when}")
+
+    def _broken(self, detail: str) -> CandidateFailure:
+        self._discard_child()
+        return CandidateFailure(f"the candidate's process broke the protocol: {wire.clip(detail)}")
+
+    def _discard_child(self) -> int | None:
+        child, self.child = self.child, None
+        self.loaded = False
+        if child is None:
+            return None
+        status = child.kill()
+        for fd in list(child.open_outputs):  # what is in the pipe now, not what orphans add
+            self._drain(child, fd, rounds=64)
+        child.close()
+        return status
+
+    def close(self) -> None:
+        self._discard_child()
+
+
+def _exit_description(status: int) -> str:
+    if status < 0:
+        try:
+            return f"was killed by {signal.Signals(-status).name}"
+        except ValueError:
+            return f"was killed by signal {-status}"
+    return f"exited with status {status}"
+
+
+class Candidate:
+    """What the test code calls: each call runs in the candidate's process."""
+
+    def __init__(self, runner: Runner, name: str) -> None:
+        self._runner = runner
+        self.__name__ = name
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._runner.call(args, kwargs)
+
+    def __repr__(self) -> str:
+        return f"<candidate {self.__name__}>"
+
+
+class _ReferenceFault(Exception):
+    """The problem's trusted code (prompt or tests) is broken."""
+
+
+def run_tests(spec: dict[str, Any], runner: Runner) -> list[dict[str, Any]]:
+    """Run the spec's test code against the candidate: the tests, in order."""
+    namespace: dict[str, Any] = {"__name__": "__tests__", "__builtins__": builtins}
+    if spec["prompt"].strip():
+        try:
+            exec(compile(spec["prompt"], "<prompt>", "exec"), namespace)
+        except BaseException as exc:
+            raise _ReferenceFault(
+                f"the prompt's code fails: {wire.describe_exception(exc)}"
+            ) from None
+    try:
+        tree, sites, defines_check = instrument(spec["test"])
+    except (SyntaxError, ValueError) as exc:
+        raise _ReferenceFault(f"the test code does not compile: {exc}") from None
+    _import_ahead(tree)
+    recorder = Recorder(sites)
+    candidate = Candidate(runner, spec["entry_point"])
+    namespace[RECORD_NAME] = recorder.record
+    namespace[spec["entry_point"]] = candidate
+    stopped: BaseException | None = None
+    try:
+        exec(compile(tree, "<tests>", "exec"), namespace)
+        if defines_check:
+            namespace["check"](candidate)
+    except HarnessFault:
+        raise
+    except BaseException as exc:
+        stopped = exc
+    if runner.fault is not None:  # raised in the test code, and swallowed by it
+        raise HarnessFault(runner.fault)
+    tests = recorder.tests
+    if stopped is not None:
+        if isinstance(stopped, CandidateFailure):
+            why = stopped.reason
+        else:
+            why = f"the test code raised {wire.describe_exception(stopped)}"
+        tests.append({"name": "the test code", "passed": False, "reason": wire.clip(why)})
+        tests.extend(recorder.unreached())
+    elif not tests:
+        if runner.calls == 0:
+            raise _ReferenceFault("the test code never calls the candidate")
+        tests.append({"name": "the test code", "passed": True, "reason": ""})
+    return tests
+
+
+def _import_ahead(tree: Any) -> None:
+    """Import what the test code imports, now, before any of the candidate's code runs: a
+    module imported after it could be one the candidate planted where Python looks."""
+    for name in imported_modules(tree):
+        with contextlib.suppress(Exception):  # the test code meets the error itself
+            importlib.import_module(name)
+
+
+def _reported(tests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """At most `MAX_REPORTED_TESTS` entries, failures first, in their original order."""
+    if len(tests) <= MAX_REPORTED_TESTS:
+        return tests
+    failed = [index for index, test in enumerate(tests) if not test["passed"]]
+    passed = [index for index, test in enumerate(tests) if test["passed"]]
+    keep = sorted((failed + passed)[:MAX_REPORTED_TESTS])
+    return [tests[index] for index in keep]
+
+
+def _isolate() -> str | None:
+    """Make this process untouchable by the candidate's; None, or why it cannot be."""
+    for number in signal.valid_signals():
+        if number not in (*_UNCATCHABLE, signal.SIGCHLD):
+            with contextlib.suppress(OSError, ValueError):
+                signal.signal(number, signal.SIG_IGN)
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [p for p in sys.path if p and os.access(p, os.F_OK) and not _writable(p, here)]
+    sys.path_importer_cache.clear()
+    if os.geteuid() == 0:
+        return (
+            "the harness runs as root, so the candidate could ptrace it; the sandbox must "
+            "run jobs as an unprivileged user"
+        )
+    if ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+        return "could not make the harness non-dumpable (prctl PR_SET_DUMPABLE failed)"
+    return None
+
+
+def _writable(path: str, here: str) -> bool:
+    """A ``sys.path`` entry the candidate could plant a module in: writable to us, or the
+    job's own folder (which holds these files)."""
+    path = os.path.abspath(path)
+    return os.access(path, os.W_OK) or path == here or here.startswith(path + os.sep)
+
+
+def main() -> int:
+    started = time.monotonic()
+    problem = _isolate()
+    runner = Runner()
+    if problem is None:
+        problem = runner.start()
+    try:
+        spec = json.loads(sys.stdin.buffer.read().decode("utf-8"))
+        nonce = spec["nonce"]
+        if type(nonce) is not str:
+            raise TypeError("the nonce must be a string")
+    except Exception as exc:
+        runner.close()
+        sys.stderr.write(f"harness: unreadable job spec: {type(exc).__name__}: {exc}\n")
+        return BAD_SPEC_EXIT
+    result: dict[str, Any] = {"nonce": nonce}
+    tests: list[dict[str, Any]] = []
+    try:
+        if problem is not None:
+            raise HarnessFault(problem)
+        deadline = started + float(spec["timeout"])
+        test_timeout = float(spec["test_timeout"])
+        runner.configure(spec["program"], spec["entry_point"], test_timeout, deadline)
+        tests = run_tests(spec, runner)
+    except _ReferenceFault as exc:
+        result["reference_error"] = str(exc)
+    except HarnessFault as exc:
+        result["harness_error"] = wire.clip(str(exc), 2000)
+    except Exception:
+        result["harness_error"] = traceback.format_exc()[-2000:]
+    finally:
+        runner.close()
+    passed = sum(test["passed"] for test in tests)
+    result.update(
+        passed=passed,
+        failed=len(tests) - passed,
+        total=len(tests),
+        tests=_reported(tests),
+        load_failure=runner.load_failure,
+        timed_out=runner.timed_out,
+        calls=runner.calls,
+        processes=runner.spawned,
+        stdout=runner.stdout.text(),
+        stderr=runner.stderr.text(),
+        stdout_bytes=runner.stdout.total,
+        stderr_bytes=runner.stderr.total,
+    )
+    data = memoryview((json.dumps(result) + "\n").encode("utf-8"))
+    while data:
+        data = data[os.write(1, data) :]
+    return 0

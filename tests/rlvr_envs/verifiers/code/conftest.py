@@ -1,0 +1,48 @@
+"""The sandbox the code-verifier tests run in: the real default one (bubblewrap here,
+else the process backend), as the conventions require for every verdict path and every
+reward hack."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from rlvr_envs.sources.base import Problem
+from rlvr_envs.verification import Verification
+from rlvr_envs.verifiers.code import CodeOptions, CodeVerifier
+from sandboxes import Executor, SandboxUnavailable, default_executor
+
+FAST = CodeOptions(test_timeout=2.0, timeout=10.0)
+"""Limits that keep the tests quick."""
+
+
+@pytest.fixture(scope="session")
+def executor() -> Iterator[Executor]:
+    """`sandboxes.default_executor()`; the tests skip where no sandbox runs."""
+    try:
+        chosen = default_executor()
+    except SandboxUnavailable as exc:
+        pytest.skip(str(exc))
+    with chosen:
+        yield chosen
+
+
+@pytest.fixture(scope="session")
+def verifier(executor: Executor) -> Iterator[CodeVerifier]:
+    """A code verifier with the `FAST` limits, on the real sandbox."""
+    with CodeVerifier(FAST, executor=executor) as made:
+        yield made
+
+
+@pytest.fixture(scope="session")
+def run_code(executor: Executor) -> Callable[..., Verification]:
+    """``run_code(response, spec, **options)``: the verdict, with `FAST` limits unless given."""
+
+    def run(response: str, spec: dict, **options: object) -> Verification:
+        settings = {**dataclasses.asdict(FAST), **options}
+        with CodeVerifier(CodeOptions(**settings), executor=executor) as made:
+            return made.verify(response, Problem(id="test/0", fields={}, reference=spec))
+
+    return run
