@@ -239,6 +239,8 @@ def test_find_verifier():
 def test_find_verifier_suggests_a_known_name():
     with pytest.raises(
         VerifierConfigError,
-        match=re.escape("unknown verifier 'intger'; known: code, integer, math. Did you mean 'integer'?"),
+        match=re.escape(
+            "unknown verifier 'intger'; known: code, integer, math. Did you mean 'integer'?"
+        ),
     ):
         find_verifier("intger")
