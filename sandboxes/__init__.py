@@ -23,6 +23,9 @@ bwrap      bubblewrap: every namespace new, only /usr and the toolchain visible 
            private /tmp, no capabilities, uid nobody; plus the same rlimits
 docker     a single-use container per job from a warm pool: no network, read-only root,
            cgroup memory and pids limits, uid nobody; plus the same rlimits
+warm-bwrap Python only: a bubblewrap sandbox per worker kept warm with a pre-forked
+           interpreter; each job a fresh child with its own limits, uid and work dir,
+           everything it leaves behind killed (see `sandboxes.warm`)
 =========  =================================================================================
 
 Cost per job (2-core VM, Python 3.11; p50 over 50 runs interleaved with the bare baseline,
@@ -58,6 +61,7 @@ from sandboxes.docker import DockerExecutor
 from sandboxes.job import Execution, Job, Language, Limits, RunStatus
 from sandboxes.process import ProcessExecutor
 from sandboxes.select import BackendInfo, default_executor, describe_backends, get_executor
+from sandboxes.warm import WarmProcessExecutor, WarmPythonExecutor, warm_executor
 
 __all__ = [
     "BackendInfo",
@@ -72,7 +76,10 @@ __all__ = [
     "RunStatus",
     "SandboxError",
     "SandboxUnavailable",
+    "WarmProcessExecutor",
+    "WarmPythonExecutor",
     "default_executor",
     "describe_backends",
     "get_executor",
+    "warm_executor",
 ]

@@ -46,11 +46,11 @@ from sandboxes.languages import (
 )
 from sandboxes.supervise import Launch, build_spec, launcher_command, scratch_bytes, supervise
 
-__all__ = ["BwrapExecutor"]
+__all__ = ["BASE_DIRS", "ETC_FILES", "BwrapExecutor"]
 
 _WORKDIR = "/tmp/work"
-_BASE_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
-_ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/alternatives")
+BASE_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/alternatives")
 
 
 class BwrapExecutor(Executor):
@@ -134,7 +134,7 @@ def _bwrap_prefix(bwrap: str, toolchain: Toolchain, scratch: int, shm: int) -> l
     args += ["--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin", "--setenv", "LANG", "C.UTF-8"]
     if _supports(bwrap, "--disable-userns"):
         args.append("--disable-userns")
-    for path in [*_BASE_DIRS, *_ETC_FILES, *_prefixes(toolchain)]:
+    for path in [*BASE_DIRS, *ETC_FILES, *_prefixes(toolchain)]:
         if os.path.islink(path):
             args += ["--symlink", os.readlink(path), path]
         elif os.path.exists(path):
@@ -152,7 +152,7 @@ def _prefixes(toolchain: Toolchain) -> list[str]:
     prefixes = []
     for path in toolchain.paths():
         prefix = os.path.dirname(os.path.dirname(path))
-        if not any(prefix == base or prefix.startswith(base + "/") for base in _BASE_DIRS):
+        if not any(prefix == base or prefix.startswith(base + "/") for base in BASE_DIRS):
             prefixes.append(prefix)
     return sorted(set(prefixes))
 

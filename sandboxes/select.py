@@ -26,6 +26,7 @@ from sandboxes.base import Executor, SandboxError, SandboxUnavailable
 from sandboxes.bwrap import BwrapExecutor
 from sandboxes.docker import DockerExecutor
 from sandboxes.process import ProcessExecutor
+from sandboxes.warm import WarmProcessExecutor, WarmPythonExecutor
 
 __all__ = [
     "BACKENDS",
@@ -40,6 +41,8 @@ BACKENDS: dict[str, type[Executor]] = {
     BwrapExecutor.name: BwrapExecutor,
     ProcessExecutor.name: ProcessExecutor,
     DockerExecutor.name: DockerExecutor,
+    WarmPythonExecutor.name: WarmPythonExecutor,
+    WarmProcessExecutor.name: WarmProcessExecutor,
 }
 """Every backend by name."""
 PREFERENCE = (BwrapExecutor.name, ProcessExecutor.name)

@@ -90,8 +90,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from sandboxes.base import Executor, SandboxError, SandboxUnavailable
+from sandboxes.bwrap import BASE_DIRS, ETC_FILES
 from sandboxes.job import Execution, Job, Language, Limits, RunStatus
-from sandboxes.languages import SANDBOX_UID, Toolchain
+from sandboxes.languages import SANDBOX_UID, Toolchain, third_party_package_dirs
 from sandboxes.supervise import classify
 
 __all__ = ["DEFAULT_PRELOAD", "WarmProcessExecutor", "WarmPythonExecutor", "warm_executor"]
@@ -109,8 +110,6 @@ BACKSTOP_SECONDS = 3.0
 _ZYGOTE_SOURCE = Path(__file__).with_name("_warm_zygote.py").read_text(encoding="utf-8")
 _PYTHON_FLAGS = ("-E", "-s", "-B")  # the cold backends' (sandboxes.languages)
 _WORKDIR = "/tmp/work"
-_BASE_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")  # as BwrapExecutor
-_ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/alternatives")
 _CAPABILITIES = ("CAP_SETUID", "CAP_SETGID", "CAP_KILL", "CAP_DAC_OVERRIDE", "CAP_FOWNER")
 _CAPABILITIES += ("CAP_SYS_ADMIN",)  # to size /tmp for each job (a tmpfs remount)
 _START_TIMEOUT = 30.0
@@ -332,13 +331,15 @@ class WarmPythonExecutor(Executor):
         argv += ["--die-with-parent", "--new-session", "--hostname", "sandbox", "--clearenv"]
         argv += ["--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin", "--setenv", "LANG", "C.UTF-8"]
         prefix = os.path.dirname(os.path.dirname(self.python))
-        inside = any(prefix == base or prefix.startswith(base + "/") for base in _BASE_DIRS)
+        inside = any(prefix == base or prefix.startswith(base + "/") for base in BASE_DIRS)
         extra = [] if inside else [prefix]
-        for path in [*_BASE_DIRS, *_ETC_FILES, *extra]:
+        for path in [*BASE_DIRS, *ETC_FILES, *extra]:
             if os.path.islink(path):
                 argv += ["--symlink", os.readlink(path), path]
             elif os.path.exists(path):
                 argv += ["--ro-bind", path, path]
+        for hidden in third_party_package_dirs():  # standard library only, as BwrapExecutor
+            argv += ["--tmpfs", hidden]
         # /proc/sys read-only: with one uid, jobs are the root that owns the sandbox's
         # hostname and network sysctls, and could leave them changed for the next job
         argv += ["--proc", "/proc", "--ro-bind", "/proc/sys", "/proc/sys", "--dev", "/dev"]

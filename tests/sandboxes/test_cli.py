@@ -99,9 +99,10 @@ def test_bad_limits_are_a_usage_error(rlvr, tmp_path):
 def test_backends_lists_each_backend(rlvr):
     status, out, _ = rlvr("sandbox", "backends")
     assert status == 0
-    for name in ("process", "bwrap", "docker"):
+    for name in ("process", "bwrap", "docker", "warm-bwrap", "warm-process"):
         assert name in out
     status, out, _ = rlvr("sandbox", "backends", "--json")
     rows = json.loads(out)
-    assert [row["name"] for row in rows] == ["bwrap", "process", "docker"]
+    names = ["bwrap", "process", "docker", "warm-bwrap", "warm-process"]
+    assert [row["name"] for row in rows] == names
     assert sum(row["default"] for row in rows) == 1
