@@ -1,47 +1,17 @@
-"""``rlvr sandbox run`` and ``rlvr sandbox backends``.
-
-Runs through ``rlvr_envs.cli.main`` once the subcommand is registered there; until then
-through a parser that maps errors to exit codes as ``main`` does.
-"""
+"""``rlvr sandbox run`` and ``rlvr sandbox backends``."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 
 import pytest
 
-from rlvr_envs.cli import main as cli_main
-from rlvr_envs.cli import sandbox_cmd
-from rlvr_envs.cli.common import EXIT_USAGE, UsageError
+from rlvr_envs.cli.common import EXIT_USAGE
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="the sandboxes need Linux"
 )
-
-
-def _main(argv: list[str]) -> int:
-    if sandbox_cmd in cli_main._BUILTIN:
-        return cli_main.main(argv)
-    parser = argparse.ArgumentParser(prog="rlvr")
-    sandbox_cmd.add_parser(parser.add_subparsers(dest="command", required=True))
-    try:
-        args = parser.parse_args(argv)
-        return int(args.run(args))
-    except UsageError as exc:
-        print(f"rlvr: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-
-
-@pytest.fixture
-def rlvr(capsys):
-    def run(*args: str) -> tuple[int, str, str]:
-        status = _main(list(args))
-        captured = capsys.readouterr()
-        return status, captured.out, captured.err
-
-    return run
 
 
 def test_run_prints_the_execution_as_json(rlvr, tmp_path):
