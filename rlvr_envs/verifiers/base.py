@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 from rlvr_envs.sources.base import Problem
 from rlvr_envs.verification import Status, Verification
 
-__all__ = ["DEFAULT_MAX_RESPONSE_CHARS", "Verifier", "screen_response"]
+__all__ = ["DEFAULT_MAX_RESPONSE_CHARS", "BatchVerifier", "Verifier", "screen_response"]
 
 DEFAULT_MAX_RESPONSE_CHARS = 100_000
 """Longest response verified by default; longer ones are a ``format_error``."""
@@ -104,3 +104,26 @@ class Verifier(ABC):
         this to fan the work out.
         """
         return [self.verify(response, problem, max_chars=max_chars) for response, problem in items]
+
+
+class BatchVerifier(Verifier):
+    """A verifier whose unit of work is a batch (a process pool, sandbox jobs run together):
+    subclasses implement `verify_batch`, screening each response themselves with
+    `screen_response`, and one response is a batch of one."""
+
+    def check(self, response: str, problem: Problem) -> Verification:
+        return self.verify_batch([(response, problem)])[0]
+
+    def verify(
+        self, response: object, problem: Problem, *, max_chars: int = DEFAULT_MAX_RESPONSE_CHARS
+    ) -> Verification:
+        return self.verify_batch([(response, problem)], max_chars=max_chars)[0]
+
+    @abstractmethod
+    def verify_batch(
+        self,
+        items: Iterable[tuple[object, Problem]],
+        *,
+        max_chars: int = DEFAULT_MAX_RESPONSE_CHARS,
+    ) -> list[Verification]:
+        """Verify many ``(response, problem)`` pairs, in order; never raises because of one."""

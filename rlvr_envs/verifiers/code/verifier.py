@@ -40,7 +40,7 @@ from typing import Any
 
 from rlvr_envs.sources.base import Problem
 from rlvr_envs.verification import Status, Verification
-from rlvr_envs.verifiers.base import DEFAULT_MAX_RESPONSE_CHARS, Verifier, screen_response
+from rlvr_envs.verifiers.base import DEFAULT_MAX_RESPONSE_CHARS, BatchVerifier, screen_response
 from rlvr_envs.verifiers.code.extract import extract_code
 from rlvr_envs.verifiers.code.function_job import FunctionWork
 from rlvr_envs.verifiers.code.io_runs import IoWork
@@ -52,7 +52,7 @@ from sandboxes.base import Executor
 __all__ = ["CodeVerifier"]
 
 
-class CodeVerifier(Verifier):
+class CodeVerifier(BatchVerifier):
     """Runs the response's program against the problem's tests in a sandbox.
 
     Args:
@@ -81,14 +81,6 @@ class CodeVerifier(Verifier):
 
                 self._executor = default_executor()
             return self._executor
-
-    def check(self, response: str, problem: Problem) -> Verification:
-        return self.verify_batch([(response, problem)])[0]
-
-    def verify(
-        self, response: object, problem: Problem, *, max_chars: int = DEFAULT_MAX_RESPONSE_CHARS
-    ) -> Verification:
-        return self.verify_batch([(response, problem)], max_chars=max_chars)[0]
 
     def verify_batch(
         self,

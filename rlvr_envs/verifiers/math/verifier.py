@@ -35,7 +35,7 @@ from typing import Any, cast
 from rlvr_envs.deadline_pool import DeadlinePool, Outcome, OutcomeKind, shared_pool
 from rlvr_envs.sources.base import Problem
 from rlvr_envs.verification import Status, Verification
-from rlvr_envs.verifiers.base import DEFAULT_MAX_RESPONSE_CHARS, Verifier, screen_response
+from rlvr_envs.verifiers.base import DEFAULT_MAX_RESPONSE_CHARS, BatchVerifier, screen_response
 from rlvr_envs.verifiers.math.grading import GradeResult, grade, grade_fast, parse_gold
 from rlvr_envs.verifiers.math.options import MathOptions
 from rlvr_envs.verifiers.math.values import Answer, describe
@@ -55,7 +55,7 @@ PRELOAD = ("rlvr_envs.verifiers.math.symbolic:warm_up",)
 every worker, new ones after a timeout included, starts warm."""
 
 
-class MathVerifier(Verifier):
+class MathVerifier(BatchVerifier):
     """Mathematical equivalence of the response's final answer and the reference.
 
     Args:
@@ -75,14 +75,6 @@ class MathVerifier(Verifier):
     @property
     def pool(self) -> DeadlinePool:
         return self._own_pool if self._own_pool is not None else shared_pool(PRELOAD)
-
-    def check(self, response: str, problem: Problem) -> Verification:
-        return self.verify_batch([(response, problem)])[0]
-
-    def verify(
-        self, response: object, problem: Problem, *, max_chars: int = DEFAULT_MAX_RESPONSE_CHARS
-    ) -> Verification:
-        return self.verify_batch([(response, problem)], max_chars=max_chars)[0]
 
     def verify_batch(
         self,
