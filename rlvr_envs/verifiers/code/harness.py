@@ -70,7 +70,7 @@ from rlvr_envs.verifiers.code.asserts import (
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, NoReturn
 
 EXCERPT_BYTES = 2048
 """How much of the candidate's stdout and stderr the result keeps, each."""
@@ -139,7 +139,9 @@ class _Output:
 class _Child:
     """One candidate process and the parent's ends of its four pipes."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, fork: bool = False) -> None:
+        """`fork`: a forked copy of this process instead of a new interpreter, about 15 ms
+        cheaper; only safe while this process holds no secret (see `Runner.start`)."""
         fds: list[int] = []
         try:
             for _ in range(4):  # far above 0-4, so the dup2s below never clobber one
@@ -147,23 +149,28 @@ class _Child:
                 for fd in (read, write):
                     fds.append(_moved_up(fd))
             (req_r, self.request, self.response, resp_w, out_r, out_w, err_r, err_w) = fds
-            actions = [
-                (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-                (os.POSIX_SPAWN_DUP2, out_w, 1),
-                (os.POSIX_SPAWN_DUP2, err_w, 2),
-                (os.POSIX_SPAWN_DUP2, req_r, wire.REQUESTS_FD),
-                (os.POSIX_SPAWN_DUP2, resp_w, wire.ANSWERS_FD),
-            ]
             defaults = [n for n in signal.valid_signals() if n not in _UNCATCHABLE]
-            self.pid = os.posix_spawn(
-                sys.executable,
-                [sys.executable, "-I", _CHILD],
-                dict(os.environ),
-                file_actions=actions,
-                setsid=True,
-                setsigdef=defaults,
-                setsigmask=[],
-            )
+            if fork:
+                self.pid = os.fork()
+                if self.pid == 0:
+                    _become_candidate(req_r, resp_w, out_w, err_w, defaults)
+            else:
+                actions = [
+                    (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                    (os.POSIX_SPAWN_DUP2, out_w, 1),
+                    (os.POSIX_SPAWN_DUP2, err_w, 2),
+                    (os.POSIX_SPAWN_DUP2, req_r, wire.REQUESTS_FD),
+                    (os.POSIX_SPAWN_DUP2, resp_w, wire.ANSWERS_FD),
+                ]
+                self.pid = os.posix_spawn(
+                    sys.executable,
+                    [sys.executable, "-I", _CHILD],
+                    dict(os.environ),
+                    file_actions=actions,
+                    setsid=True,
+                    setsigdef=defaults,
+                    setsigmask=[],
+                )
         except BaseException:
             for fd in fds:
                 os.close(fd)
@@ -202,6 +209,40 @@ class _Child:
 _UNCATCHABLE = (signal.SIGKILL, signal.SIGSTOP)
 
 
+def _become_candidate(
+    requests: int, answers: int, stdout: int, stderr: int, defaults: list[int]
+) -> NoReturn:
+    """In a forked child: keep only /dev/null, the capture pipes and the protocol pipes
+    (the parent's stdin, which will carry the spec, and its stdout, which will carry the
+    result, are closed before any candidate code runs), restore the signals, leave the
+    parent's session, and serve the candidate's program as `candidate_process` does."""
+    code = 0
+    try:
+        os.setsid()
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        for source, target in (
+            (devnull, 0),
+            (stdout, 1),
+            (stderr, 2),
+            (requests, wire.REQUESTS_FD),
+            (answers, wire.ANSWERS_FD),
+        ):
+            os.dup2(source, target)  # dup2 clears close-on-exec on the target
+        os.closerange(wire.ANSWERS_FD + 1, os.sysconf("SC_OPEN_MAX"))
+        for number in defaults:
+            with contextlib.suppress(OSError, ValueError):
+                signal.signal(number, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_SETMASK, [])
+        wire.serve()
+    except BaseException:
+        code = 1
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(BaseException):
+                stream.flush()
+        os._exit(code)
+
+
 def _moved_up(fd: int) -> int:
     moved = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10)
     os.close(fd)
@@ -231,9 +272,13 @@ class Runner:
         self._seq = 0
 
     def start(self) -> str | None:
-        """Start the first child, before any secret is read; None, or why it failed."""
+        """Start the first child, before any secret is read; None, or why it failed.
+
+        It is a fork of this process: nothing secret is in our memory yet, and the child
+        closes our stdin and stdout before the candidate's code runs. Later children (after
+        a timeout or a crash) are new interpreters, since by then we hold the tests."""
         try:
-            self._spawn()
+            self._spawn(fork=True)
         except OSError as exc:
             return f"could not start the candidate's process: {exc}"
         return None
@@ -309,12 +354,12 @@ class Runner:
         self._discard_child()
         raise CandidateFailure(self.load_failure)
 
-    def _spawn(self) -> None:
+    def _spawn(self, *, fork: bool = False) -> None:
         """A fresh child. A spawn that fails for lack of processes (EAGAIN: the last
         child's processes may not all be reaped yet) is tried again for up to a second."""
         for attempt in range(20):
             try:
-                self.child = _Child()
+                self.child = _Child(fork=fork)
                 break
             except BlockingIOError:
                 if attempt == 19:

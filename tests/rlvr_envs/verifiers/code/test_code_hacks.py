@@ -565,6 +565,45 @@ def test_the_candidate_cannot_read_the_tests_nor_the_harness(run_code):
     assert verdict.status is Status.CORRECT, verdict.details["tests"]
 
 
+# Scans its own memory for the test code's marker; the marker's two halves are split in
+# its own source, so only a copy of the tests in its memory can match.
+MEMORY_PROBE = hack(
+    """
+    import ctypes
+
+    def probe():
+        ctypes.CDLL(None).prctl(4, 1, 0, 0, 0)  # PR_SET_DUMPABLE 1: let itself read its memory
+        head, tail = "SECRET-" + "MARKER-", bytes([52, 102, 49, 100, 57, 99])
+        found = []
+        with open("/proc/self/maps") as maps, open("/proc/self/mem", "rb", 0) as mem:
+            for line in maps:
+                span, perms = line.split()[:2]
+                if not perms.startswith("r"):
+                    continue
+                start, end = (int(x, 16) for x in span.split("-"))
+                try:
+                    mem.seek(start)
+                    data = mem.read(end - start)
+                except (OSError, ValueError, OverflowError):
+                    continue
+                at = data.find(head.encode())
+                while at != -1:
+                    if data[at + len(head) : at + len(head) + 6] == tail:
+                        found.append(line.split()[-1])
+                    at = data.find(head.encode(), at + 1)
+        return found
+    """
+)
+
+
+def test_the_first_candidate_process_holds_no_copy_of_the_tests(run_code):
+    """The first candidate process is forked from the harness before the harness reads the
+    spec: its memory must hold nothing of the tests."""
+    spec = function_tests(entry_point="probe", test=f"# {SECRET}\nassert probe() == []\n")
+    verdict = run_code(MEMORY_PROBE, spec, test_timeout=10.0)
+    assert verdict.status is Status.CORRECT, verdict.details["tests"]
+
+
 IO_SPEC = io_tests([("1 2\n", f"3 {SECRET}\n"), ("2 5\n", f"7 {SECRET}\n")])
 
 
