@@ -15,10 +15,13 @@ candidate's process, and the value encoding both sides share). Two processes:
   stdin. It imports whatever the trusted code imports before the candidate's code first
   runs, so no module the candidate plants (the work dir is its to write) is ever imported
   here.
-- The **child** (`candidate_process`, a fresh interpreter started by ``posix_spawn``: it
-  shares no memory with the parent and holds no descriptor but /dev/null, its two capture
-  pipes and its two protocol pipes) runs the candidate's program, then answers calls of
-  the entry point. It runs in a session of its own; the parent kills that process group.
+- The **child** (`candidate_process`) runs the candidate's program, then answers calls of
+  the entry point. The first one is a fork of the parent taken before the parent reads
+  the spec (so nothing secret is in the memory it copies); later ones (after a timeout or
+  a crash) are fresh interpreters started by ``posix_spawn``. Either way it holds no
+  descriptor but /dev/null, its two capture pipes and its two protocol pipes before the
+  candidate's code runs, and it runs in a session of its own; the parent kills that
+  process group.
 
 The test code runs in the parent, after the prompt's trusted code (so HumanEval/32's test
 finds ``poly``), with every assert rewritten to record a test and go on (`asserts`). The
@@ -31,9 +34,9 @@ as an exception of the same builtin type (never AssertionError, never a BaseExce
 
 A call that runs past ``test_timeout`` is killed with its process group and fails its
 test; so does a call during which the child died or broke the protocol. The next call
-gets a fresh child (a new interpreter: it cannot inherit a secret), which loads the program
-again. Past the whole-verification ``timeout`` no call runs: the tests left fail at once.
-A program that does not compile, fails while loading, or lacks the entry point fails
+gets a fresh child (a new interpreter, since the parent now holds the tests), which loads
+the program again. Past the whole-verification ``timeout`` no call runs: the tests left
+fail at once. A program that does not compile, fails while loading, or lacks the entry point fails
 every test with that reason.
 
 The parent's stdout carries one JSON object, then it exits 0: the nonce, the per-test
