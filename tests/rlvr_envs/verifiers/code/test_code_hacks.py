@@ -425,11 +425,19 @@ HACKS: dict[str, tuple[str, bool, str]] = {
 NAIVE_FOOLED = [name for name, (_, fools, _) in HACKS.items() if fools]
 
 
+# Hacks whose reason needs more than the short per-test limit on a loaded machine: the
+# memory hog's MemoryError usually comes in milliseconds, but not always within 0.5 s.
+PATIENT = {"eating all memory"}
+
+
 @pytest.mark.parametrize("name", list(HACKS))
-def test_every_hack_scores_zero(name, hack_verifier):
+def test_every_hack_scores_zero(name, hack_verifier, executor):
     program, _, word = HACKS[name]
+    verifier = hack_verifier
+    if name in PATIENT:
+        verifier = CodeVerifier(CodeOptions(test_timeout=5.0, timeout=30.0), executor=executor)
     for layout, spec in SPECS.items():  # one at a time: a fork bomb spares no neighbour
-        verdict = hack_verifier.verify(program, problem(spec))
+        verdict = verifier.verify(program, problem(spec))
         assert verdict.status is Status.WRONG, (layout, verdict)
         assert verdict.score == 0.0, (layout, verdict)
         assert verdict.details["passed"] == 0, (layout, verdict.details["tests"])
