@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from rlvr_envs.cli.common import EXIT_OK, EXIT_USAGE, registry_from_args, tasks_dir_parent
+from rlvr_envs.errors import DatasetError
 from rlvr_envs.registry import TaskEntry
 
 
@@ -26,11 +27,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def describe(entry: TaskEntry) -> dict[str, object]:
-    """A task's row: sizes of finite splits; ``null`` for unbounded (procedural) ones."""
+    """A task's row: sizes of finite splits; ``null`` for unbounded (procedural) ones.
+
+    A task whose data cannot be read here (an optional package not installed, a file
+    missing) is still listed, with ``unavailable`` saying why: listing must not fail for
+    one task, and the reason is what the user needs (often an install command)."""
     row: dict[str, object] = {"id": entry.id, "gym_id": entry.gym_id, "family": entry.family}
     if entry.task is not None:
         row["source"] = entry.task.describe_source()
-        row["splits"] = entry.task.split_sizes()
+        try:
+            row["splits"] = entry.task.split_sizes()
+        except DatasetError as exc:
+            row["splits"] = {}
+            row["unavailable"] = str(exc)
         row["max_turns"] = entry.task.spec.max_turns
     else:
         row["source"] = entry.origin
@@ -56,6 +65,8 @@ def run(args: argparse.Namespace) -> int:
                 f"{name} {'∞' if size is None else size}"
                 for name, size in row["splits"].items()  # type: ignore[union-attr]
             )
+            if "unavailable" in row:
+                splits = "[yellow]unavailable[/yellow]"
             table.add_row(
                 str(row["gym_id"]),
                 str(row["family"]),
@@ -65,6 +76,11 @@ def run(args: argparse.Namespace) -> int:
                 str(row["description"]),
             )
         Console(soft_wrap=False).print(table)
+        for row in rows:
+            if "unavailable" in row:
+                print(
+                    f"rlvr: {row['gym_id']} is unavailable: {row['unavailable']}", file=sys.stderr
+                )
     if registry.problems:
         for problem in registry.problems:
             print(f"rlvr: error: {problem}", file=sys.stderr)

@@ -107,3 +107,24 @@ def test_no_command_is_a_usage_error(rlvr):
     with pytest.raises(SystemExit) as exit_info:
         rlvr()
     assert exit_info.value.code == 2
+
+
+def test_list_shows_a_task_whose_data_is_missing_as_unavailable(
+    rlvr, tmp_path, unique_id, task_file
+):
+    body = (
+        "family: testing\ndataset:\n  jsonl: {test: missing.jsonl}\n"
+        'prompt: "{question}"\nverifier: {name: integer}\ndefault_split: test\n'
+    )
+    task_file(tmp_path, unique_id, body)
+    status, out, err = rlvr("list", "--json", "--tasks-dir", str(tmp_path))
+    assert status == 0  # one task's missing data does not stop the listing
+    row = next(json.loads(line) for line in out.splitlines() if unique_id in line)
+    assert row["splits"] == {}
+    assert "missing.jsonl" in row["unavailable"]
+    status, out, err = rlvr("list", "--tasks-dir", str(tmp_path))
+    assert status == 0
+    assert f"rlvr/{unique_id} is unavailable" in err
+    status, _, err = rlvr("validate", "--tasks-dir", str(tmp_path))
+    assert status == 2  # validate is the strict check
+    assert "missing.jsonl" in err
