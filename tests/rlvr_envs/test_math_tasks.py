@@ -1,9 +1,5 @@
 """The math tasks in tasks/math: every file loads and renders, the README lists them, and
 every answer of the bundled problem sets is recomputed here independently.
-
-Until the ``math`` verifier is registered the task files are named ``*.yaml.pending`` (the
-registry reads only ``*.yaml``); these tests load them either way, with the ``integer``
-verifier in place of ``math`` so that nothing else about them goes unchecked.
 """
 
 import json
@@ -20,24 +16,16 @@ from rlvr_envs import Task, load_task_file
 from rlvr_envs.sources.formats import adapt_record
 
 TASKS = Path(__file__).resolve().parents[2] / "tasks" / "math"
-TASK_FILES = sorted([*TASKS.glob("*.yaml"), *TASKS.glob("*.yaml.pending")])
+TASK_FILES = sorted(TASKS.glob("*.yaml"))
 GENERATORS = {"fractions", "linear_equation", "linear_system", "quadratic", "polynomial"}
 
 
 def task_id(path):
-    return path.name.removesuffix(".pending").removesuffix(".yaml")
+    return path.stem
 
 
-def load_with_integer_verifier(path, folder):
-    """The task of `path`, copied into `folder` with the ``integer`` verifier substituted."""
-    text = path.read_text(encoding="utf-8")
-    original = yaml.safe_load(text)["verifier"]
-    copied = re.sub(r"(?m)^verifier: .*$", "verifier: {name: integer}", text)
-    target = folder / f"{task_id(path)}.yaml"
-    target.write_text(copied, encoding="utf-8")
-    if not (folder / "data").exists():
-        (folder / "data").symlink_to(TASKS / "data", target_is_directory=True)
-    return Task(load_task_file(target)), original
+def load(path):
+    return Task(load_task_file(path))
 
 
 def test_there_is_a_task_per_generator_and_per_problem_set():
@@ -50,14 +38,15 @@ def test_there_is_a_task_per_generator_and_per_problem_set():
 
 
 @pytest.mark.parametrize("path", TASK_FILES, ids=task_id)
-def test_a_task_file_loads_and_renders(path, tmp_path):
+def test_a_task_file_loads_and_renders(path):
     if "package: champ" in path.read_text(encoding="utf-8"):
         pytest.importorskip("champ_dataset", reason="champ-dataset is not installed")
-    task, verifier = load_with_integer_verifier(path, tmp_path)
+    task = load(path)
+    verifier = task.spec.verifier
     spec = task.spec
     assert spec.id == task_id(path) and spec.family == "math"
-    assert verifier["name"] == "math"
-    boxed = verifier.get("options", {}).get("extract") == "boxed"
+    assert verifier.name == "math"
+    boxed = verifier.options.get("extract") == "boxed"
     # a chain-of-thought task asks for \boxed{} and extracts it; a direct one does neither
     assert boxed == spec.id.endswith("-cot-v1")
     assert boxed == ("\\boxed{}" in (spec.system_prompt or "").replace("{{}}", "{}"))

