@@ -30,11 +30,9 @@ if TYPE_CHECKING:
 SITE_CHARS = 160
 """Longest test name (the assert's source text)."""
 
-_COMPARE = """
+_CHECK = """
 try:
-    _rlvr_left_ = LEFT
-    _rlvr_right_ = RIGHT
-    _rlvr_ok_ = True if COND else False
+CAPTURE    _rlvr_ok_ = True if COND else False
 except Exception as _rlvr_error_:
     _rlvr_record_(SITE, False, None, _rlvr_error_, None)
 else:
@@ -45,23 +43,13 @@ else:
             _rlvr_message_ = MESSAGE
         except Exception:
             _rlvr_message_ = None
-        _rlvr_record_(SITE, False, _rlvr_message_, None, (_rlvr_left_, OP, _rlvr_right_))
+        _rlvr_record_(SITE, False, _rlvr_message_, None, COMPARED)
 """
-_PLAIN = """
-try:
-    _rlvr_ok_ = True if COND else False
-except Exception as _rlvr_error_:
-    _rlvr_record_(SITE, False, None, _rlvr_error_, None)
-else:
-    if _rlvr_ok_:
-        _rlvr_record_(SITE, True, None, None, None)
-    else:
-        try:
-            _rlvr_message_ = MESSAGE
-        except Exception:
-            _rlvr_message_ = None
-        _rlvr_record_(SITE, False, _rlvr_message_, None, None)
-"""
+# A comparison keeps both sides, evaluated once, to show them when it fails.
+_COMPARE = _CHECK.replace("CAPTURE", "    _rlvr_left_ = LEFT\n    _rlvr_right_ = RIGHT\n").replace(
+    "COMPARED", "(_rlvr_left_, OP, _rlvr_right_)"
+)
+_PLAIN = _CHECK.replace("CAPTURE", "").replace("COMPARED", "None")
 RECORD_NAME = "_rlvr_record_"
 """The global the rewritten code calls: bind it to `Recorder.record`."""
 _OPERATORS = {
