@@ -106,13 +106,21 @@ class TaskLines:
         return {**record, "reward": self.task.reward(verdict), "verification": verdict.to_dict()}
 
 
-class GoldLines:
-    """Lines that carry their own reference answer in ``gold``, graded by one verifier."""
+class _VerifierLines:
+    """Lines graded by one verifier, each line its own problem (numbered ``line/N``)."""
 
     def __init__(self, verifier: Verifier, *, max_chars: int = DEFAULT_MAX_RESPONSE_CHARS) -> None:
         self.verifier = verifier
         self.max_chars = max_chars
         self._count = 0
+
+    def verify_batch(self, items: list[Item]) -> list[Verification]:
+        pairs = [(response, problem) for problem, response in items]
+        return self.verifier.verify_batch(pairs, max_chars=self.max_chars)
+
+
+class GoldLines(_VerifierLines):
+    """Lines that carry their own reference answer in ``gold``, graded by one verifier."""
 
     def item(self, record: dict[str, Any]) -> Item | str:
         missing = [name for name in ("gold", "response") if name not in record]
@@ -124,10 +132,6 @@ class GoldLines:
         self._count += 1
         problem = Problem(id=f"line/{self._count}", fields={}, reference=str(gold))
         return problem, record["response"]
-
-    def verify_batch(self, items: list[Item]) -> list[Verification]:
-        pairs = [(response, problem) for problem, response in items]
-        return self.verifier.verify_batch(pairs, max_chars=self.max_chars)
 
     def output(self, record: dict[str, Any], verdict: Verification) -> dict[str, Any]:
         return {
@@ -141,7 +145,7 @@ class GoldLines:
         }
 
 
-class CodeLines:
+class CodeLines(_VerifierLines):
     """Lines that carry code and the tests it must pass, graded by one code verifier.
 
     A line's code is its ``completion`` (else its ``response``); its tests are, in this order
@@ -170,10 +174,8 @@ class CodeLines:
         problems: Callable[[str], Problem | None] | None = None,
         max_chars: int = DEFAULT_MAX_RESPONSE_CHARS,
     ) -> None:
-        self.verifier = verifier
+        super().__init__(verifier, max_chars=max_chars)
         self.problems = problems
-        self.max_chars = max_chars
-        self._count = 0
 
     def item(self, record: dict[str, Any]) -> Item | str:
         code_field = next((f for f in ("completion", "response") if f in record), None)
@@ -209,10 +211,6 @@ class CodeLines:
                 "problem (HumanEval/0 ... HumanEval/163)"
             )
         return problem, response
-
-    def verify_batch(self, items: list[Item]) -> list[Verification]:
-        pairs = [(response, problem) for problem, response in items]
-        return self.verifier.verify_batch(pairs, max_chars=self.max_chars)
 
     def output(self, record: dict[str, Any], verdict: Verification) -> dict[str, Any]:
         return {

@@ -182,12 +182,8 @@ class WarmPythonExecutor(Executor):
 
     @classmethod
     def _refused(cls) -> str | None:
-        if not sys.platform.startswith("linux") or not hasattr(os, "pidfd_open"):
-            return "it needs Linux 5.3 or later (pidfd_open)"
-        try:
-            _interpreter(SANDBOX_UID if os.geteuid() == 0 else os.geteuid())
-        except SandboxUnavailable as exc:
-            return str(exc)
+        if (refusal := _platform_refusal()) is not None:
+            return refusal
         bwrap = shutil.which("bwrap")
         if bwrap is None:
             return "bubblewrap (bwrap) is not installed: apt-get install bubblewrap"
@@ -390,13 +386,7 @@ class WarmProcessExecutor(WarmPythonExecutor):
 
     @classmethod
     def _refused(cls) -> str | None:
-        if not sys.platform.startswith("linux") or not hasattr(os, "pidfd_open"):
-            return "it needs Linux 5.3 or later (pidfd_open)"
-        try:
-            _interpreter(SANDBOX_UID if os.geteuid() == 0 else os.geteuid())
-        except SandboxUnavailable as exc:
-            return str(exc)
-        return None
+        return _platform_refusal()
 
     def _start_worker(self) -> _Worker:
         control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -450,6 +440,17 @@ def _interpreter(uid: int) -> str:
 
 
 # -- one job's request ---------------------------------------------------------------------
+
+
+def _platform_refusal() -> str | None:
+    """Why no warm executor runs here (the kernel, or no interpreter for the jobs' user)."""
+    if not sys.platform.startswith("linux") or not hasattr(os, "pidfd_open"):
+        return "it needs Linux 5.3 or later (pidfd_open)"
+    try:
+        _interpreter(SANDBOX_UID if os.geteuid() == 0 else os.geteuid())
+    except SandboxUnavailable as exc:
+        return str(exc)
+    return None
 
 
 class _Request:

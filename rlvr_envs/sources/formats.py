@@ -74,6 +74,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal, get_args
 
 from rlvr_envs.errors import DatasetError
+from rlvr_envs.verifiers.math.braces import closing_brace
 
 __all__ = [
     "CODE_LANGUAGES",
@@ -136,21 +137,10 @@ def last_boxed(text: str) -> str | None:
     matches = list(_BOXED.finditer(text))
     if not matches:
         return None
-    start = matches[-1].end()
-    depth = 1
-    index = start
-    while index < len(text):
-        char = text[index]
-        if char == "\\":
-            index += 2  # an escaped character, \{ or \} included
-            continue
-        if char == "{":
-            depth += 1
-        elif char == "}":
-            depth -= 1
-            if depth == 0:
-                return text[start:index].strip()
-        index += 1
+    start = matches[-1].end()  # just after the box's opening brace
+    close = closing_brace(text, start - 1)
+    if close is not None:
+        return text[start:close].strip()
     raise ValueError(f"its last {matches[-1].group().rstrip('{').strip()}{{ is never closed")
 
 
