@@ -206,8 +206,7 @@ class TaskEnv(TextEnv):
         if "problem_id" in options:
             # A pinned id may name its own split ("test/17"), even on a training env.
             problem_id = str(options["problem_id"])
-            prefix = problem_id.split("/", 1)[0]
-            split = prefix if prefix in self.task.spec.split_names else self.split
+            split = self.task.split_of(problem_id, default=self.split)
             self._problem = self.task.problem(split, problem_id)
         else:
             self._problem = self.task.sample(self.split, self.np_random)

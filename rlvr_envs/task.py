@@ -104,10 +104,13 @@ class Task:
         messages.append({"role": "user", "content": self.prompt(problem)})
         return messages
 
-    def split_of(self, problem_id: str) -> str:
-        """The split a problem id belongs to: its ``<split>/`` prefix, else the default split."""
+    def split_of(self, problem_id: str, default: str | None = None) -> str:
+        """The split a problem id belongs to: its ``<split>/`` prefix, else `default` (the
+        task's default split unless given)."""
         prefix = problem_id.split("/", 1)[0]
-        return prefix if prefix in self.spec.split_names else self.spec.default_split
+        if prefix in self.spec.split_names:
+            return prefix
+        return default if default is not None else self.spec.default_split
 
     def retry_message(self, verification: Verification) -> str:
         return self.spec.retry_prompt.format(reason=verification.reason)
