@@ -1,0 +1,1 @@
+"""Pieces shared by every trainer: rollouts, advantages, loss aggregation, the update step."""
