@@ -1,0 +1,186 @@
+"""The training loop on a tiny model: a run, its metrics and checkpoints, resume after a
+crash, infrastructure failures kept out of the loss."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from rlvr_envs import Status, TaskRegistry, Verification  # noqa: E402
+
+from trainers.checkpoint import latest_checkpoint  # noqa: E402
+from trainers.config import TrainConfig  # noqa: E402
+from trainers.trainer import Trainer  # noqa: E402
+
+
+@pytest.fixture
+def registry(tmp_path, task_file, fresh_id):
+    registry = TaskRegistry()
+    task_id = fresh_id("sums")
+    task_file(tmp_path / "tasks", task_id)
+    registry.add_folder(tmp_path / "tasks")
+    registry.sums_id = task_id
+    return registry
+
+
+@pytest.fixture
+def digit_reward(registry, monkeypatch):
+    """An untrained tiny model never sums right; reward responses with a "1" instead, so
+    groups have varied rewards and the policy really moves."""
+    task = registry.task(registry.sums_id)
+
+    def verify_batch(self, items):
+        return [
+            Verification(status=Status.CORRECT, score=1.0)
+            if "1" in response
+            else Verification(status=Status.WRONG, score=0.0)
+            for _, response in items
+        ]
+
+    monkeypatch.setattr(type(task), "verify_batch", verify_batch)
+
+
+def tiny_config(tmp_path, registry, *overrides: str) -> TrainConfig:
+    return TrainConfig().with_overrides(
+        [
+            f"rollout.task={registry.sums_id}",
+            "rollout.prompts_per_step=3",
+            "rollout.group_size=4",
+            "rollout.max_new_tokens=6",
+            "run.steps=3",
+            "run.eval_problems=4",
+            "run.eval_max_new_tokens=6",
+            "run.save_every=1",
+            f"run.output_dir={tmp_path / 'run'}",
+            "model.precision=fp32",
+            "algorithm.micro_batch=5",
+            "optim.lr=1e-2",
+            *overrides,
+        ]
+    )
+
+
+def lines(path):
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+@pytest.mark.parametrize("algo", ["grpo", "dppo", "drpo"])
+def test_a_short_run_writes_metrics_checkpoints_and_a_curve(
+    tmp_path, registry, tiny_model, digit_reward, algo
+):
+    config = tiny_config(tmp_path, registry, f"algorithm.algo={algo}")
+    before = {name: p.detach().clone() for name, p in tiny_model.model.named_parameters()}
+    seen = []
+    result = Trainer(
+        config, registry=registry, model=tiny_model, on_step=lambda s, r: seen.append(s)
+    ).run()
+    assert seen == [1, 2, 3]
+    records = lines(result.output_dir / "metrics.jsonl")
+    train = [r for r in records if r["kind"] == "train"]
+    assert [r["step"] for r in train] == [1, 2, 3]
+    for record in train:
+        for key in (
+            "reward_mean", "reward_std", "accuracy", "entropy", "response_length",
+            "tokens_per_second", "seconds_generate", "seconds_score", "seconds_update",
+            "outside_trust_region", "grad_norm", "lr",
+        ):  # fmt: skip
+            assert key in record, key
+    evals = [r for r in records if r["kind"] == "eval"]
+    assert [r["step"] for r in evals] == [0, 3]
+    assert result.accuracy_before is not None and result.accuracy_after is not None
+    assert result.checkpoint == tmp_path / "run" / "checkpoints" / "step-000003"
+    assert (result.checkpoint / "config.json").is_file()
+    assert len(list((tmp_path / "run" / "checkpoints").iterdir())) == 2  # keep_checkpoints
+    assert result.curve is not None and result.curve.stat().st_size > 0
+    changed = any(
+        not torch.equal(before[name], p) for name, p in tiny_model.model.named_parameters()
+    )
+    assert changed
+
+
+def test_the_checkpoint_loads_as_a_model(tmp_path, registry, tiny_model):
+    from transformers import AutoModelForCausalLM
+
+    result = Trainer(
+        tiny_config(tmp_path, registry), registry=registry, model=tiny_model
+    ).run()
+    loaded = AutoModelForCausalLM.from_pretrained(result.checkpoint)
+    for name, parameter in tiny_model.model.state_dict().items():
+        assert torch.allclose(loaded.state_dict()[name], parameter), name
+
+
+class Crash(Exception):
+    pass
+
+
+def test_resume_after_a_crash_redoes_no_step_and_loses_at_most_save_every(
+    tmp_path, registry, tiny_tokenizer, digit_reward
+):
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from trainers.models import LoadedModel
+
+    def fresh_model():
+        torch.manual_seed(0)
+        config = LlamaConfig(
+            vocab_size=len(tiny_tokenizer), hidden_size=32, intermediate_size=64,
+            num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+            eos_token_id=tiny_tokenizer.eos_token_id, pad_token_id=tiny_tokenizer.pad_token_id,
+        )  # fmt: skip
+        return LoadedModel(LlamaForCausalLM(config).eval(), tiny_tokenizer, None)
+
+    config = tiny_config(tmp_path, registry, "run.steps=5", "run.save_every=2")
+    uninterrupted = Trainer(
+        tiny_config(tmp_path / "clean", registry, "run.steps=5", "run.save_every=2"),
+        registry=registry,
+        model=fresh_model(),
+    ).run()
+
+    def crash_at_three(step, record):
+        if step == 3:
+            raise Crash
+
+    with pytest.raises(Crash):
+        Trainer(config, registry=registry, model=fresh_model(), on_step=crash_at_three).run()
+    assert latest_checkpoint(tmp_path / "run" / "checkpoints").step == 2
+
+    resumed = Trainer(config, registry=registry, model=fresh_model()).run(resume=True)
+    records = lines(resumed.output_dir / "metrics.jsonl")
+    assert [r["step"] for r in records if r["kind"] == "train"] == [1, 2, 3, 4, 5]
+    assert [r["step"] for r in records if r["kind"] == "eval"] == [0, 5]
+    # Same seeds, same data order, same RNG states: the resumed run is the clean run.
+    clean = lines(uninterrupted.output_dir / "metrics.jsonl")
+    for ours, theirs in zip(records, clean, strict=True):
+        for key in ("reward_mean", "response_length", "eval_accuracy"):
+            assert ours.get(key) == pytest.approx(theirs.get(key), abs=1e-6), key
+
+
+def test_infrastructure_failures_are_counted_and_kept_out_of_the_loss(
+    tmp_path, registry, tiny_model, monkeypatch
+):
+    task = registry.task(registry.sums_id)
+    calls = []
+
+    def flaky(items):
+        items = list(items)
+        calls.append(len(items))
+        return [
+            Verification(status=Status.TIMEOUT, score=0.0, reason="verifier timed out")
+            if index % 2 == 0
+            else Verification(status=Status.CORRECT if index % 4 == 1 else Status.WRONG,
+                              score=1.0 if index % 4 == 1 else 0.0)
+            for index, _ in enumerate(items)
+        ]  # fmt: skip
+
+    monkeypatch.setattr(type(task), "verify_batch", lambda self, items: flaky(items))
+    config = tiny_config(tmp_path, registry, "run.steps=1", "run.eval_problems=0")
+    trainer = Trainer(config, registry=registry, model=tiny_model)
+    trainer.task = task
+    record = trainer._train_step(1)
+    assert record["infrastructure_failures"] == 6  # half of 3 prompts × 4 responses
+    # Rewards are those of the valid half only: correct at 1, 5, 9; wrong at 3, 7, 11.
+    assert record["reward_mean"] == pytest.approx(0.5)
+    assert record["accuracy"] == pytest.approx(0.5)
