@@ -103,6 +103,10 @@ class RolloutConfig:
         default=48,
         metadata=doc("response length limit in tokens"),
     )
+    min_new_tokens: int = field(
+        default=0,
+        metadata=doc("end tokens are suppressed before this many tokens (fixed-length runs)"),
+    )
     temperature: float = field(
         default=1.0,
         metadata=doc("sampling temperature; the trainer's log-probs use the same temperature"),
@@ -305,6 +309,11 @@ class TrainConfig:
         for name, value in positive.items():
             if not value > 0:
                 raise ConfigError(f"{name} is {value}: it must be greater than 0")
+        if not 0 <= rollout.min_new_tokens <= rollout.max_new_tokens:
+            raise ConfigError(
+                f"rollout.min_new_tokens is {rollout.min_new_tokens}: it must be between 0 and "
+                f"rollout.max_new_tokens ({rollout.max_new_tokens})"
+            )
         if not 0 < rollout.top_p <= 1:
             raise ConfigError(f"rollout.top_p is {rollout.top_p}: it must be in (0, 1]")
         if not 0 <= rollout.overlong_buffer < rollout.max_new_tokens:

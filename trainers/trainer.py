@@ -256,6 +256,7 @@ class Trainer:
             temperature=rollout.temperature,
             top_p=rollout.top_p,
             stop=tuple(rollout.stop),
+            min_new_tokens=rollout.min_new_tokens,
         )
         rounds = rollout.max_sampling_rounds if rollout.difficulty_filter else 1
         kept: list[tuple[Rollouts, torch.Tensor, torch.Tensor, torch.Tensor]] = []

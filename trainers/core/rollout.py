@@ -35,6 +35,8 @@ class SamplingSettings:
     """0 means greedy decoding (log-probs are then taken at temperature 1)."""
     top_p: float = 1.0
     stop: tuple[str, ...] = ()
+    min_new_tokens: int = 0
+    """End tokens cannot be drawn before this many tokens (fixed-length benchmarks)."""
 
 
 @dataclass
@@ -132,6 +134,8 @@ def sample_responses(
         next_position = positions[:, -1:] + 1
         for step in range(settings.max_new_tokens):
             logits = output.logits[:, -1, :].float()
+            if step < settings.min_new_tokens:
+                logits[:, ends] = -torch.inf
             chosen, chosen_logprobs = _draw(logits, settings, generator)
             tokens[active, step] = chosen
             logprobs[active, step] = chosen_logprobs

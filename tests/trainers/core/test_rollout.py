@@ -140,3 +140,10 @@ def test_finished_rows_leave_the_batch_without_changing_the_others(tiny_model):
         alone.logprobs[0, : int(alone.lengths[0])],
         atol=1e-4,
     )
+
+
+def test_min_new_tokens_holds_the_end_back(tiny_model):
+    bias_token(tiny_model, tiny_model.tokenizer.eos_token_id, 1e4)
+    rollouts = sample(tiny_model, SamplingSettings(max_new_tokens=8, min_new_tokens=3))
+    assert rollouts.lengths.eq(4).all()  # three forced tokens, then the end
+    assert not rollouts.truncated.any()
