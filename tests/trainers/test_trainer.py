@@ -10,7 +10,6 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from rlvr_envs import Status, TaskRegistry, Verification  # noqa: E402
-
 from trainers.checkpoint import latest_checkpoint  # noqa: E402
 from trainers.config import TrainConfig  # noqa: E402
 from trainers.trainer import Trainer  # noqa: E402
@@ -104,9 +103,7 @@ def test_a_short_run_writes_metrics_checkpoints_and_a_curve(
 def test_the_checkpoint_loads_as_a_model(tmp_path, registry, tiny_model):
     from transformers import AutoModelForCausalLM
 
-    result = Trainer(
-        tiny_config(tmp_path, registry), registry=registry, model=tiny_model
-    ).run()
+    result = Trainer(tiny_config(tmp_path, registry), registry=registry, model=tiny_model).run()
     loaded = AutoModelForCausalLM.from_pretrained(result.checkpoint)
     for name, parameter in tiny_model.model.state_dict().items():
         assert torch.allclose(loaded.state_dict()[name], parameter), name
