@@ -1,13 +1,16 @@
 """Every ``assert`` of the trusted test code made a test of its own: recorded, and passed over.
 
-Part of the harness (`rlvr_envs.verifiers.code.harness`): it runs in the sandbox and
-imports only the standard library. `AssertRewriter` turns::
+The host rewrites each problem's test code once (`prepared`), and the harness
+(`rlvr_envs.verifiers.code.harness`) compiles the source it is sent. Where the rewritten
+tree does not read back the same from its source, the harness rewrites the test code
+itself, so this module ships with it and imports only the standard library.
+`AssertRewriter` turns::
 
     assert candidate(x) == 3, "message"
 
 into code that evaluates both sides (left first, as Python does), compares them, and calls
-the `Recorder` with the outcome instead of raising, so the test code goes on to its next
-assert; an assert inside a loop is a test per iteration. An exception while evaluating
+the `recorder.Recorder` with the outcome instead of raising, so the test code goes on to
+its next assert; an assert inside a loop is a test per iteration. An exception while evaluating
 the assert (the candidate raised, timed out, returned something the test cannot use) fails
 that test only. The recorded reason of a failed comparison shows both values (``5 == 6 is
 false``); with a message, the message too.
@@ -19,9 +22,8 @@ nothing about the candidate and is dropped, so it never earns partial credit.
 from __future__ import annotations
 
 import ast
-import reprlib
 
-from rlvr_envs.verifiers.code.candidate_process import clip, describe_exception
+from rlvr_envs.verifiers.code.candidate_process import clip
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -50,8 +52,6 @@ _COMPARE = _CHECK.replace("CAPTURE", "    _rlvr_left_ = LEFT\n    _rlvr_right_ =
     "COMPARED", "(_rlvr_left_, OP, _rlvr_right_)"
 )
 _PLAIN = _CHECK.replace("CAPTURE", "").replace("COMPARED", "None")
-RECORD_NAME = "_rlvr_record_"
-"""The global the rewritten code calls: bind it to `Recorder.record`."""
 _OPERATORS = {
     ast.Eq: "==",
     ast.NotEq: "!=",
@@ -64,22 +64,6 @@ _OPERATORS = {
     ast.In: "in",
     ast.NotIn: "not in",
 }
-_REPR = reprlib.Repr()  # Python 3.11's Repr takes no keyword arguments
-_REPR.maxstring = _REPR.maxother = 60
-_REPR.maxlist = _REPR.maxtuple = _REPR.maxset = _REPR.maxdict = 8
-
-
-class CandidateFailure(Exception):
-    """A call of the candidate that did not return a checkable value; `reason` says why."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class HarnessFault(BaseException):
-    """Our own failure. A `BaseException`, so the rewritten asserts (which catch
-    `Exception`) never record it as a failed test."""
 
 
 class _Substitute(ast.NodeTransformer):
@@ -160,68 +144,18 @@ def instrument(source: str) -> tuple[ast.Module, list[str], bool]:
     return tree, rewriter.sites, defines_check
 
 
-def shown(value: Any) -> str:
-    """A short repr of a value in a failure's reason."""
+def prepared(source: str) -> dict[str, Any] | None:
+    """The test code as the harness takes it from the host, rewritten once: ``source``
+    (the rewritten code, `ast.unparse`), ``sites``, ``defines_check`` (see `instrument`)
+    and ``imports`` (`imported_modules`). None when the code does not compile, or its
+    rewritten tree does not read back the same from that source: the harness then
+    rewrites the original itself (and reports what is wrong with it)."""
     try:
-        return _REPR.repr(value)
-    except Exception:
-        if type(value) is int:
-            return f"<an int of {value.bit_length()} bits>"
-        return f"<a {type(value).__name__}>"
-
-
-class Recorder:
-    """Collects the result of every assert as it runs, in order."""
-
-    def __init__(self, sites: list[str]) -> None:
-        self.sites = sites
-        self.runs = [0] * len(sites)
-        self.tests: list[dict[str, Any]] = []
-
-    def record(
-        self,
-        site: int,
-        passed: bool,
-        message: Any,
-        error: BaseException | None,
-        comparison: tuple[Any, str, Any] | None,
-    ) -> None:
-        try:
-            self.tests.append(self._test(site, passed, message, error, comparison))
-        except Exception as exc:  # our bug: never let it pass for a failing test
-            raise HarnessFault(f"recording a test failed: {exc!r}") from exc
-
-    def _test(
-        self,
-        site: int,
-        passed: bool,
-        message: Any,
-        error: BaseException | None,
-        comparison: tuple[Any, str, Any] | None,
-    ) -> dict[str, Any]:
-        self.runs[site] += 1
-        name = self.sites[site]
-        if self.runs[site] > 1:
-            name = f"{name} [run {self.runs[site]}]"
-        reason = ""
-        if not passed:
-            if isinstance(error, CandidateFailure):
-                reason = error.reason
-            elif error is not None:
-                reason = f"the test raised {describe_exception(error)}"
-            elif comparison is not None:
-                left, operator, right = comparison
-                reason = f"{shown(left)} {operator} {shown(right)} is false"
-            else:
-                reason = "the assertion is false"
-            if message is not None:
-                reason += f" ({message if isinstance(message, str) else shown(message)})"
-        return {"name": name, "passed": passed, "reason": clip(reason)}
-
-    def unreached(self) -> list[dict[str, Any]]:
-        """A failed test for each assert that never ran (the test code stopped first)."""
-        return [
-            {"name": text, "passed": False, "reason": "not run: the test code stopped before it"}
-            for text, runs in zip(self.sites, self.runs, strict=True)
-            if runs == 0
-        ]
+        tree, sites, defines_check = instrument(source)
+        text = ast.unparse(tree)
+        if ast.dump(ast.parse(text)) != ast.dump(tree):
+            return None
+    except (SyntaxError, ValueError, RecursionError):
+        return None
+    imports = imported_modules(tree)
+    return {"source": text, "sites": sites, "defines_check": defines_check, "imports": imports}

@@ -1,9 +1,10 @@
 """Function tests on the host's side: the harness job, and reading its signed result.
 
 One job per verification: the trusted harness (`rlvr_envs.verifiers.code.harness`, see
-`harness_files`) with the spec on stdin: the program, the prompt, the test code, the time
-limits and a fresh random nonce. The harness runs the tests and prints its result, which
-is believed only if it is one JSON object carrying that nonce: the candidate runs in
+`harness_files`) with the spec on stdin: the program, the prompt, the test code (rewritten
+here, once per problem: `asserts.prepared`), the time limits and a fresh random nonce. The
+harness runs the tests and prints its result, which is believed only if it is one JSON
+object carrying that nonce: the candidate runs in
 another process that never holds the harness's stdout nor sees the nonce, so it cannot
 write a result, and anything else on stdout fails closed.
 
@@ -24,10 +25,14 @@ from __future__ import annotations
 
 import functools
 import hmac
+import importlib.util
 import json
+import marshal
+import sys
 from importlib import resources
 from typing import Any
 
+from rlvr_envs.verifiers.code.asserts import prepared
 from rlvr_envs.verifiers.code.options import CodeOptions
 from rlvr_envs.verifiers.code.spec import FunctionTests
 from rlvr_envs.verifiers.code.work import Outcome, Work
@@ -41,24 +46,54 @@ GRACE_SECONDS = 2.0
 _RESULT_KEYS = {"tests": list, "passed": int, "failed": int, "total": int}
 
 
-_HARNESS_MODULES = ("harness.py", "asserts.py", "candidate_process.py")
+_HARNESS_MODULES = ("harness.py", "recorder.py", "candidate_process.py", "asserts.py")
 _MAIN = "import sys\n\nfrom rlvr_envs.verifiers.code.harness import main\n\nsys.exit(main())\n"
 
 
 @functools.cache
-def harness_files() -> dict[str, str]:
-    """The files of every function-test job: the harness's three modules at their package
-    paths (under empty package ``__init__`` files, so their imports work as they do here),
-    and a ``main.py`` that runs it."""
+def harness_files() -> dict[str, str | bytes]:
+    """The files of every function-test job: the harness's modules at their package paths
+    (under empty package ``__init__`` files, so their imports work as they do here), each
+    with its bytecode (`_bytecode`), and a ``main.py`` that runs it."""
     package = resources.files(__package__)
-    files = {"main.py": _MAIN}
+    files: dict[str, str | bytes] = {"main.py": _MAIN}
     folder = __package__.replace(".", "/")
     parts = folder.split("/")
     for depth in range(1, len(parts) + 1):
         files["/".join(parts[:depth]) + "/__init__.py"] = ""
     for name in _HARNESS_MODULES:
-        files[f"{folder}/{name}"] = package.joinpath(name).read_text(encoding="utf-8")
+        path = f"{folder}/{name}"
+        files[path] = source = package.joinpath(name).read_text(encoding="utf-8")
+        if (cached := _bytecode(path, source)) is not None:
+            files.update([cached])
     return files
+
+
+def _bytecode(path: str, source: str) -> tuple[str, bytes] | None:
+    """Where the interpreter looks for the compiled module at `path`, and a checked
+    hash-based ``.pyc`` (PEP 552) of `source` for it, made by this interpreter.
+
+    Compiling the harness's modules is most of a job's start-up (about 6 ms). A sandbox
+    interpreter of this version loads this instead (after checking it against the source);
+    another version looks for a file of another name, and compiles the source.
+    """
+    tag = sys.implementation.cache_tag
+    if tag is None:
+        return None
+    folder, _, name = path.rpartition("/")
+    data = source.encode("utf-8")
+    code = compile(data, path, "exec", dont_inherit=True, optimize=0)
+    flags = 0b11  # hash-based, checked
+    pyc = importlib.util.MAGIC_NUMBER + flags.to_bytes(4, "little")
+    pyc += importlib.util.source_hash(data) + marshal.dumps(code)
+    return f"{folder}/__pycache__/{name.removesuffix('.py')}.{tag}.pyc", pyc
+
+
+@functools.lru_cache(maxsize=256)
+def _prepared_tests(test: str) -> dict[str, Any] | None:
+    """`asserts.prepared`, once per test code: a verifier grades many responses to one
+    problem."""
+    return prepared(test)
 
 
 def program_of(spec: FunctionTests, code: str) -> str:
@@ -80,10 +115,14 @@ class FunctionWork(Work):
             "program": program_of(spec, code),
             "entry_point": spec.entry_point,
             "prompt": spec.prompt,
-            "test": spec.test,
             "test_timeout": options.test_timeout,
             "timeout": options.timeout,
         }
+        tests = _prepared_tests(spec.test)
+        if tests is None:
+            stdin["test"] = spec.test
+        else:
+            stdin["prepared"] = tests
         seconds = options.timeout * 1.1 + GRACE_SECONDS
         self._job: Job | None = Job(
             files=harness_files(),

@@ -1,9 +1,10 @@
 """The trusted harness of function tests: the main program of every function-test job.
 
-Runs in the sandbox, never on the host, and imports only the standard library and its two
+Runs in the sandbox, never on the host, and imports only the standard library and its
 sibling modules, which ship with it (`rlvr_envs.verifiers.code.function_job.harness_files`):
-`asserts` (the test code's asserts made recorded tests) and `candidate_process` (the
-candidate's process, and the value encoding both sides share). Two processes:
+`recorder` (the outcome of each assert recorded as a test), `candidate_process` (the
+candidate's process, and the value encoding both sides share) and, only where the host
+could not rewrite the test code, `asserts` (which does). Two processes:
 
 - The **parent** (this module, as the job's main program) holds everything the candidate
   must not see or touch: the trusted test code and the expected values in it, the nonce
@@ -24,7 +25,8 @@ candidate's process, and the value encoding both sides share). Two processes:
   process group.
 
 The test code runs in the parent, after the prompt's trusted code (so HumanEval/32's test
-finds ``poly``), with every assert rewritten to record a test and go on (`asserts`). The
+finds ``poly``), with every assert rewritten to record a test and go on (`asserts`; the
+host sends it rewritten, as ``prepared``, else the original as ``test``). The
 entry point's name, and ``check``'s ``candidate``, are bound to a proxy: a call sends the
 arguments to the child, and the child answers with the return value encoded; the parent
 decodes it into *new* plain values (None, bool, int, float, str, bytes, list, tuple, dict,
@@ -59,16 +61,13 @@ import select
 import signal
 import sys
 import time
-import traceback
 
 from rlvr_envs.verifiers.code import candidate_process as wire
-from rlvr_envs.verifiers.code.asserts import (
+from rlvr_envs.verifiers.code.recorder import (
     RECORD_NAME,
     CandidateFailure,
     HarnessFault,
     Recorder,
-    imported_modules,
-    instrument,
 )
 
 TYPE_CHECKING = False
@@ -196,12 +195,14 @@ class _Child:
 
     def kill(self) -> int | None:
         """Kill the child and its process group; its exit status (None: unknown)."""
-        with contextlib.suppress(OSError):
-            os.killpg(self.pid, signal.SIGKILL)
-        if self.status is None:
-            deadline = time.monotonic() + 5
-            while not self.exited() and time.monotonic() < deadline:
-                time.sleep(0.001)
+        for kill in (os.killpg, os.kill):  # a fresh fork may not have left our group yet
+            with contextlib.suppress(OSError):
+                kill(self.pid, signal.SIGKILL)
+        pause = 0.00005  # a killed process is usually gone within a tenth of a millisecond
+        deadline = time.monotonic() + 5
+        while not self.exited() and time.monotonic() < deadline:
+            time.sleep(pause)
+            pause = min(2 * pause, 0.005)
         return self.status
 
     def close(self) -> None:
@@ -424,7 +425,7 @@ class Runner:
         except wire.ProtocolError as exc:
             raise self._broken(str(exc)) from None
         except Exception as exc:
-            self.fault = traceback.format_exc()
+            self.fault = _traceback()
             raise HarnessFault(repr(exc)) from exc
 
     def _receive(self, child: _Child) -> bool:
@@ -526,18 +527,15 @@ def run_tests(spec: dict[str, Any], runner: Runner) -> list[dict[str, Any]]:
             raise _ReferenceFault(
                 f"the prompt's code fails: {wire.describe_exception(exc)}"
             ) from None
-    try:
-        tree, sites, defines_check = instrument(spec["test"])
-    except (SyntaxError, ValueError) as exc:
-        raise _ReferenceFault(f"the test code does not compile: {exc}") from None
-    _import_ahead(tree)
+    code, sites, defines_check, imports = _test_code(spec)
+    _import_ahead(imports)
     recorder = Recorder(sites)
     candidate = Candidate(runner, spec["entry_point"])
     namespace[RECORD_NAME] = recorder.record
     namespace[spec["entry_point"]] = candidate
     stopped: BaseException | None = None
     try:
-        exec(compile(tree, "<tests>", "exec"), namespace)
+        exec(code, namespace)
         if defines_check:
             namespace["check"](candidate)
     except HarnessFault:
@@ -561,12 +559,40 @@ def run_tests(spec: dict[str, Any], runner: Runner) -> list[dict[str, Any]]:
     return tests
 
 
-def _import_ahead(tree: Any) -> None:
+def _test_code(spec: dict[str, Any]) -> tuple[Any, list[str], bool, list[str]]:
+    """The rewritten test code compiled, its assert sites, whether it defines ``check``,
+    and the modules it imports: as the host prepared them (`asserts.prepared`), else
+    rewritten here from the original."""
+    prepared = spec.get("prepared")
+    try:
+        if prepared is not None:
+            code = compile(prepared["source"], "<tests>", "exec", dont_inherit=True)
+            return code, prepared["sites"], prepared["defines_check"], prepared["imports"]
+        from rlvr_envs.verifiers.code.asserts import imported_modules, instrument
+
+        tree, sites, defines_check = instrument(spec["test"])
+        code = compile(tree, "<tests>", "exec", dont_inherit=True)
+        return code, sites, defines_check, imported_modules(tree)
+    except (SyntaxError, ValueError) as exc:
+        raise _ReferenceFault(f"the test code does not compile: {exc}") from None
+
+
+def _import_ahead(names: list[str]) -> None:
     """Import what the test code imports, now, before any of the candidate's code runs: a
     module imported after it could be one the candidate planted where Python looks."""
-    for name in imported_modules(tree):
+    for name in names:
         with contextlib.suppress(Exception):  # the test code meets the error itself
             importlib.import_module(name)
+
+
+def _traceback() -> str:
+    """The exception being handled, formatted: only for our own faults, so ``traceback``
+    (a few milliseconds to import) is imported only then. It comes from the standard
+    library wherever the candidate has run: `_isolate` left no writable entry on
+    ``sys.path``."""
+    import traceback
+
+    return traceback.format_exc()
 
 
 def _reported(tests: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -634,7 +660,7 @@ def main() -> int:
     except HarnessFault as exc:
         result["harness_error"] = wire.clip(str(exc), 2000)
     except Exception:
-        result["harness_error"] = traceback.format_exc()[-2000:]
+        result["harness_error"] = _traceback()[-2000:]
     finally:
         runner.close()
     passed = sum(test["passed"] for test in tests)

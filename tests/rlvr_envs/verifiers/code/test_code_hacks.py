@@ -568,7 +568,7 @@ PROBE = hack(
 def test_the_candidate_cannot_read_the_tests_nor_the_harness(run_code):
     """The tests (and so the nonce beside them) stay out of the candidate's reach: not in
     a file, not through /proc/<parent>, not by ptrace."""
-    spec = function_tests(entry_point="probe", test=f"# {SECRET}\nassert probe() == []\n")
+    spec = function_tests(entry_point="probe", test=f"MARKER = {SECRET!r}\nassert probe() == []\n")
     verdict = run_code(PROBE, spec, test_timeout=5.0)
     assert verdict.status is Status.CORRECT, verdict.details["tests"]
 
@@ -607,7 +607,7 @@ MEMORY_PROBE = hack(
 def test_the_first_candidate_process_holds_no_copy_of_the_tests(run_code):
     """The first candidate process is forked from the harness before the harness reads the
     spec: its memory must hold nothing of the tests."""
-    spec = function_tests(entry_point="probe", test=f"# {SECRET}\nassert probe() == []\n")
+    spec = function_tests(entry_point="probe", test=f"MARKER = {SECRET!r}\nassert probe() == []\n")
     verdict = run_code(MEMORY_PROBE, spec, test_timeout=10.0)
     assert verdict.status is Status.CORRECT, verdict.details["tests"]
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import collections
 import json
 import math
+import subprocess
+import sys
 
 import pytest
 
@@ -20,9 +22,10 @@ from rlvr_envs.verifiers.code import (
     parse_spec,
 )
 from rlvr_envs.verifiers.code import candidate_process as wire
-from rlvr_envs.verifiers.code.asserts import CandidateFailure, Recorder, instrument
-from rlvr_envs.verifiers.code.function_job import program_of, read_result
+from rlvr_envs.verifiers.code.asserts import instrument, prepared
+from rlvr_envs.verifiers.code.function_job import harness_files, program_of, read_result
 from rlvr_envs.verifiers.code.io_runs import first_difference, output_lines
+from rlvr_envs.verifiers.code.recorder import CandidateFailure, Recorder
 from sandboxes import Execution, RunStatus
 
 # ------------------------------------------------------------------------------ extraction
@@ -229,13 +232,33 @@ def test_decode_refuses_deep_trees():
 
 
 def run_instrumented(test: str, candidate) -> Recorder:
+    """The test code's record, rewritten as the host sends it to the harness (`prepared`);
+    the same as from the rewritten tree the harness makes where the host cannot."""
     tree, sites, defines_check = instrument(test)
+    from_tree = run_rewritten(compile(tree, "<tests>", "exec"), sites, defines_check, candidate)
+    sent = prepared(test)
+    assert sent is not None
+    assert (sent["sites"], sent["defines_check"]) == (sites, defines_check)
+    code = compile(sent["source"], "<tests>", "exec")
+    recorder = run_rewritten(code, sent["sites"], sent["defines_check"], candidate)
+    assert recorder.tests == from_tree.tests
+    return recorder
+
+
+def run_rewritten(code, sites: list[str], defines_check: bool, candidate) -> Recorder:
     recorder = Recorder(sites)
     namespace = {"_rlvr_record_": recorder.record, "f": candidate}
-    exec(compile(tree, "<tests>", "exec"), namespace)
+    exec(code, namespace)
     if defines_check:
         namespace["check"](candidate)
     return recorder
+
+
+def test_prepared_test_code_names_what_it_imports_and_none_when_it_does_not_compile():
+    sent = prepared("import math\nfrom os import path\nassert f(1) == math.pi\n")
+    assert sent is not None
+    assert sent["imports"] == ["math", "os", "os.path"]
+    assert prepared("assert f(1) ==\n") is None
 
 
 def test_each_assert_is_a_test_and_the_code_goes_on():
@@ -356,6 +379,34 @@ def test_options_are_validated():
         CodeOptions(reward="half")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="timeout_seconds"):
         CodeOptions(timeout_seconds=3)  # type: ignore[call-arg]
+
+
+# -------------------------------------------------------------------- the harness's files
+
+# Imports the harness's modules from the working dir with compiling source refused.
+_LOAD_WITHOUT_COMPILING = """
+import importlib.machinery, sys
+compile_source = importlib.machinery.SourceFileLoader.source_to_code
+def refuse(self, data, path, **options):
+    if data.strip():  # the empty package __init__ files have no bytecode to load
+        raise AssertionError(f"{path} was compiled from source")
+    return compile_source(self, data, path, **options)
+importlib.machinery.SourceFileLoader.source_to_code = refuse
+sys.path.insert(0, ".")
+from rlvr_envs.verifiers.code import asserts, candidate_process, harness, recorder
+"""
+
+
+def test_the_harness_modules_load_from_their_bytecode(tmp_path):
+    """Each module ships with bytecode that an interpreter of this version loads instead of
+    compiling the source (most of a harness job's start-up)."""
+    for name, content in harness_files().items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    command = [sys.executable, "-I", "-B", "-c", _LOAD_WITHOUT_COMPILING]
+    loaded = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True)
+    assert loaded.returncode == 0, loaded.stderr
 
 
 # ------------------------------------------------------------------ reading a result

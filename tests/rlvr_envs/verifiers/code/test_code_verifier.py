@@ -10,7 +10,13 @@ import pytest
 
 from rlvr_envs.sources.base import Problem
 from rlvr_envs.verification import Status
-from rlvr_envs.verifiers.code import CodeOptions, CodeVerifier, function_tests, io_tests
+from rlvr_envs.verifiers.code import (
+    CodeOptions,
+    CodeVerifier,
+    function_job,
+    function_tests,
+    io_tests,
+)
 from sandboxes.base import Executor
 from sandboxes.job import Execution, Job, RunStatus
 
@@ -400,6 +406,21 @@ def test_an_infinite_loop_in_a_stdin_stdout_program(run_code):
     verdict = run_code("while True:\n    pass", io_tests([("", "1\n")]), test_timeout=0.5)
     assert verdict.status is Status.WRONG
     assert "time limit" in verdict.reason
+
+
+def test_the_harness_rewrites_test_code_the_host_could_not(verifier, monkeypatch):
+    """Test code whose rewritten form the host cannot send as source goes as it is, and the
+    harness rewrites it: the same verdict."""
+    spec = function_tests(
+        entry_point="double",
+        test="assert True, 'a debugging aid'\nfor i in range(5):\n    assert double(i) == 2 * i\n",
+    )
+    response = "def double(x):\n    return x * 2 if x < 3 else x\n"
+    sent = verifier.verify(response, problem(spec))
+    monkeypatch.setattr(function_job, "_prepared_tests", lambda test: None)
+    rewritten_there = verifier.verify(response, problem(spec))
+    assert rewritten_there.details["tests"] == sent.details["tests"]
+    assert (sent.details["passed"], sent.details["total"]) == (3, 5)
 
 
 # --------------------------------------------------------------------- verifier errors
