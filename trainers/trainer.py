@@ -359,6 +359,7 @@ class Trainer:
                     rollouts.response_ids[start:end],
                     rollouts.response_mask[start:end],
                     temperature=self.config.rollout.temperature,
+                    prompt_index=rollouts.prompt_index[start:end],
                 )
             parts.append(logp.float())
         return torch.cat(parts) if parts else rollouts.logprobs

@@ -102,8 +102,10 @@ def sample_responses(
     """
     device = model.device
     encoded = encode_prompts(tokenizer, conversations)
-    prompt_ids = encoded["input_ids"].repeat_interleave(group_size, dim=0).to(device)
-    prompt_mask = encoded["attention_mask"].repeat_interleave(group_size, dim=0).to(device)
+    unique_ids = encoded["input_ids"].to(device)
+    unique_mask = encoded["attention_mask"].to(device)
+    prompt_ids = unique_ids.repeat_interleave(group_size, dim=0)
+    prompt_mask = unique_mask.repeat_interleave(group_size, dim=0)
     rows = prompt_ids.shape[0]
     ends = torch.tensor(end_token_ids(model, tokenizer), device=device)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else int(ends[0])
@@ -123,17 +125,19 @@ def sample_responses(
         else contextlib.nullcontext()
     )
     with autocast:
+        # Each prompt is read once; its cache is then copied for the group's responses.
         output = model(
-            input_ids=prompt_ids,
-            attention_mask=attention,
-            position_ids=positions,
+            input_ids=unique_ids,
+            attention_mask=unique_mask,
+            position_ids=(unique_mask.cumsum(dim=1) - 1).clamp(min=0),
             use_cache=True,
             logits_to_keep=1,
         )
         cache = output.past_key_values
+        cache.batch_repeat_interleave(group_size)
+        logits = output.logits[:, -1, :].float().repeat_interleave(group_size, dim=0)
         next_position = positions[:, -1:] + 1
         for step in range(settings.max_new_tokens):
-            logits = output.logits[:, -1, :].float()
             if step < settings.min_new_tokens:
                 logits[:, ends] = -torch.inf
             chosen, chosen_logprobs = _draw(logits, settings, generator)
@@ -165,6 +169,7 @@ def sample_responses(
                 past_key_values=cache,
                 use_cache=True,
             )
+            logits = output.logits[:, -1, :].float()
             next_position = next_position + 1
 
     width = int(lengths.max()) if rows else 0

@@ -77,6 +77,7 @@ class PolicyUpdate:
                         rollouts.response_ids[start:end],
                         rollouts.response_mask[start:end],
                         temperature=self.temperature,
+                        prompt_index=rollouts.prompt_index[start:end],
                         with_entropy=True,
                     )
                 terms = self.objective.token_terms(

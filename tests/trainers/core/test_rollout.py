@@ -147,3 +147,29 @@ def test_min_new_tokens_holds_the_end_back(tiny_model):
     rollouts = sample(tiny_model, SamplingSettings(max_new_tokens=8, min_new_tokens=3))
     assert rollouts.lengths.eq(4).all()  # three forced tokens, then the end
     assert not rollouts.truncated.any()
+
+
+def test_shared_prompt_pass_gives_the_same_log_probs_and_gradients(tiny_model):
+    rollouts = sample(tiny_model, SamplingSettings(max_new_tokens=7), group_size=3)
+    model = tiny_model.model
+    results = []
+    for index in (None, rollouts.prompt_index):
+        model.zero_grad()
+        logp, entropy = response_logprobs(
+            model,
+            rollouts.prompt_ids,
+            rollouts.prompt_mask,
+            rollouts.response_ids,
+            rollouts.response_mask,
+            temperature=0.9,
+            prompt_index=index,
+            with_entropy=True,
+        )
+        (logp * rollouts.response_mask).sum().backward()
+        grads = {name: p.grad.clone() for name, p in model.named_parameters()}
+        results.append((logp * rollouts.response_mask, entropy * rollouts.response_mask, grads))
+    (logp_a, entropy_a, grads_a), (logp_b, entropy_b, grads_b) = results
+    assert torch.allclose(logp_a, logp_b, atol=1e-5)
+    assert torch.allclose(entropy_a, entropy_b, atol=1e-5)
+    for name in grads_a:
+        assert torch.allclose(grads_a[name], grads_b[name], atol=1e-5, rtol=1e-4), name
