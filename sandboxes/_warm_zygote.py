@@ -51,11 +51,12 @@ reaped (the zygote is a child subreaper: orphans come back to it, and their CPU 
 counts). In the sandbox's pid namespace every process but bwrap's init, the zygote and the
 spare is the job's: ``kill(-1, SIGKILL)`` (atomic against forks) when there is no spare,
 else rounds of SIGKILL over ``/proc`` until none is left. Outside a sandbox
-(``warm-process``) the zygote kills its descendants, found through ``/proc``. Then the
-scratch directories (``/tmp`` and ``/dev/shm`` in the sandbox, the work root otherwise) are
-emptied and SysV IPC objects removed, so the next job sees none of it. In the sandbox,
-``/tmp`` and ``/dev/shm`` are remounted to the sizes a job's limits give them, when those
-change: the quota of scratch space is per job, as in the cold backends.
+(``warm-process``) the zygote kills its descendants, found through ``/proc``. Then, once
+the result is out and before the next job starts, the scratch directories (``/tmp`` and
+``/dev/shm`` in the sandbox, the work root otherwise) are emptied and SysV IPC objects
+removed, so the next job sees none of it. In the sandbox, ``/tmp`` and ``/dev/shm`` are
+remounted to the sizes a job's limits give them, when those change: the quota of scratch
+space is per job, as in the cold backends.
 """
 
 from __future__ import annotations
@@ -248,9 +249,9 @@ class _Zygote:
             self.kill_leftovers(spare_too=True)
             self.clean_scratch()
             sys.exit(0)
-        _remove(self.work)  # before the spare makes its own
         with contextlib.suppress(OSError):
             self.control.send(json.dumps(result).encode())
+        _remove(self.work)  # before the spare makes its own; the host need not wait for it
         if self.prefork:  # the next job's child gets ready while the host turns round
             self.spare = self.fork_spare()
             self.release_spare()

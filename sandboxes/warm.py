@@ -39,8 +39,9 @@ confined to that user namespace; a job's process drops every one of them.
   setup.
 - **After each job**, before its result is sent: every process it left in the sandbox is
   killed (daemons that ``setsid`` or double-fork included) and reaped, so their CPU time
-  counts; ``/tmp`` and ``/dev/shm`` are emptied and SysV IPC objects removed. What jobs of
-  one slot share: the zygote's hash-randomisation seed, and the page cache.
+  counts. Then, while the host takes the result and before the next job starts, ``/tmp``
+  and ``/dev/shm`` are emptied and SysV IPC objects removed. What jobs of one slot share:
+  the zygote's hash-randomisation seed, and the page cache.
 - **No pid namespace per job**: its first process is its init, so a job would cost a
   second fork, plus the namespace's set-up and teardown: about a fork floor's worth again.
   The sandbox's own pid namespace holds nothing but bwrap's init, the zygote, the spare and
