@@ -191,7 +191,7 @@ class AlgorithmConfig:
         metadata=doc("passes over each rollout batch (1 = purely on-policy)"),
     )
     micro_batch: int = field(
-        default=32,
+        default=16,
         metadata=doc("sequences per forward/backward pass (memory, not maths)"),
     )
 

@@ -47,14 +47,20 @@ def response_logprobs(
         logits = _shared_prompt_logits(
             model, prompt_ids, prompt_mask, response_ids, attention, positions, prompt_index
         )
-    scaled = logits.float() / (temperature if temperature > 0 else 1.0)
+    scaled = logits.float()  # a vocabulary-wide tensor per token: copies are kept to few
+    if temperature not in (0.0, 1.0):
+        scaled = scaled / temperature
     normaliser = scaled.logsumexp(dim=-1)
     logprobs = scaled.gather(-1, response_ids.unsqueeze(-1)).squeeze(-1) - normaliser
     entropy = None
     if with_entropy:
-        with torch.no_grad():
-            probs = torch.softmax(scaled, dim=-1)
-            entropy = normaliser - (probs * scaled).sum(dim=-1)
+        with torch.no_grad():  # row by row: the probabilities never exist for the whole batch
+            entropy = torch.stack(
+                [
+                    total - (torch.softmax(row, dim=-1) * row).sum(dim=-1)
+                    for row, total in zip(scaled.detach(), normaliser.detach(), strict=True)
+                ]
+            )
     return logprobs, entropy
 
 
