@@ -94,6 +94,9 @@ class PolicyUpdate:
                 totals.loss += float(loss.detach())
                 totals.add("entropy", entropy, mask)
                 totals.add("ratio", terms.ratio, mask)
+                # k3 estimate of KL(anchor ‖ current) over the sampled tokens: how far the
+                # update has moved the policy from the one that sampled (CleanRL's approx_kl).
+                totals.add("approx_kl", terms.ratio - 1 - terms.ratio.log(), mask)
                 totals.add(
                     "outside_trust_region", terms.outside_trust_region.float(), signal[start:end]
                 )
