@@ -96,7 +96,7 @@ class Workload:
 
 WORKLOADS = {
     "small": Workload("small", prompts=1, group_size=4, tokens=32, micro_batch=4),
-    "realistic": Workload("realistic", prompts=16, group_size=8, tokens=64, micro_batch=32),
+    "realistic": Workload("realistic", prompts=16, group_size=8, tokens=64, micro_batch=16),
 }
 
 
