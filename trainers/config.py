@@ -92,7 +92,7 @@ class RolloutConfig:
         metadata=doc("the registered task to train on"),
     )
     prompts_per_step: int = field(
-        default=16,
+        default=8,
         metadata=doc("distinct prompts drawn per optimizer step"),
     )
     group_size: int = field(
@@ -108,8 +108,11 @@ class RolloutConfig:
         metadata=doc("end tokens are suppressed before this many tokens (fixed-length runs)"),
     )
     temperature: float = field(
-        default=1.0,
-        metadata=doc("sampling temperature; the trainer's log-probs use the same temperature"),
+        default=0.8,
+        metadata=doc(
+            "sampling temperature; the trainer's log-probs use the same temperature (0.8: a small "
+            "model's samples at 1.0 are mostly incoherent, which starves the groups of signal)"
+        ),
     )
     top_p: float = field(
         default=1.0,
@@ -227,7 +230,7 @@ class OptimConfig:
 @dataclass
 class RunConfig:
     steps: int = field(
-        default=40,
+        default=25,
         metadata=doc("optimizer steps"),
     )
     seed: int = field(

@@ -139,8 +139,14 @@ class Trainer:
     def _policy_update(self) -> PolicyUpdate:
         optim, algo, rollout = self.config.optim, self.config.algorithm, self.config.rollout
         parameters = [p for p in self.model.parameters() if p.requires_grad]
+        # The fused kernel updates each tensor in place: no parameter-sized temporaries (the
+        # default multi-tensor path makes several, a peak of memory on every step).
         optimizer = torch.optim.AdamW(
-            parameters, lr=optim.lr, betas=tuple(optim.betas), weight_decay=optim.weight_decay
+            parameters,
+            lr=optim.lr,
+            betas=tuple(optim.betas),
+            weight_decay=optim.weight_decay,
+            fused=True,
         )
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, self._lr_factor)
         return PolicyUpdate(
