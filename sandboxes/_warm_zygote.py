@@ -17,11 +17,14 @@ Protocol, on a SOCK_SEQPACKET socket to the host (one message per datagram):
   whether the zygote killed it and why, a setup error; the host decides the status), and
   ``R`` once the job's leftovers are cleaned up (a big cleanup delays the next job, which
   the host's backstop timer must not count against it).
-- host → zygote ``J`` and a JSON header (the limits) with three fds: a memfd holding the
-  marshalled job (files, entry, argv, stdin) and the write ends of the stdout and stderr
-  pipes, which the host reads directly. The zygote never reads the memfd: job data only
-  ever enters the child's memory, so no job can find an earlier job's program or input in
-  the heap it inherits (every child starts as a copy of the zygote).
+- host → zygote ``J`` and a JSON header (the limits) with four fds: a memfd holding the
+  marshalled job (files, entry, argv), a memfd holding its stdin, and the write ends of the
+  stdout and stderr pipes, which the host reads directly. The zygote never reads the
+  memfds: job data only ever enters the child's memory, so no job can find an earlier
+  job's program or input in the heap it inherits (every child starts as a copy of the
+  zygote). Nor does the child read stdin: it becomes the job's fd 0, so a job's program
+  that forks before it reads its input (the code verifier's harness) gives its children
+  no copy of it.
 - host → zygote ``K``: kill the running job (its output passed the cap).
 - EOF: the host is gone: kill every job process and exit.
 
@@ -169,7 +172,7 @@ class _Zygote:
             self.release_spare()
         while True:
             try:
-                message, fds = _recv_fds(self.control, 3)
+                message, fds = _recv_fds(self.control, 4)
             except OSError:
                 message, fds = b"", []
             if not message:
@@ -177,7 +180,7 @@ class _Zygote:
                     os.close(fd)
                 self.kill_leftovers(spare_too=True)
                 return
-            if message[:1] == b"J" and len(fds) == 3:
+            if message[:1] == b"J" and len(fds) == 4:
                 self.run_job(message, fds)
             else:  # a late kill request, or nonsense: drop it
                 for fd in fds:
@@ -394,19 +397,16 @@ def _child(zygote: _Zygote, channel: _socket.socket) -> NoReturn:
         failure = exc
     errors_w = -1
     try:
-        header, fds = _recv_fds(channel, 4)
-        if len(fds) != 4:  # the zygote is gone
+        header, fds = _recv_fds(channel, 5)
+        if len(fds) != 5:  # the zygote is gone
             os._exit(_SETUP_FAILED)
         channel.close()
-        payload_fd, stdout_fd, stderr_fd, errors_w = fds
+        payload_fd, stdin_fd, stdout_fd, stderr_fd, errors_w = fds
         if failure is not None:
             raise failure
         job = marshal.loads(_read_all(payload_fd))
         for name, content in job["files"].items():  # before the limits, as cold backends do
             _write_file(name, content)
-        stdin_fd = os.memfd_create("stdin", 0)
-        _write_fd(stdin_fd, job["stdin"])
-        os.lseek(stdin_fd, 0, os.SEEK_SET)
         limits = json.loads(header[1:])
         hard = zygote.hard_limits
         _set_limit(hard, resource.RLIMIT_NPROC, limits["processes"] + zygote.config["nproc_extra"])
@@ -466,7 +466,7 @@ def _prepare(zygote: _Zygote) -> types.ModuleType:
     sys.path.insert(0, zygote.work)
     if zygote.prefork:  # the dry run
         json.loads('{"wall_seconds": 1.0, "processes": 1}')
-        marshal.loads(marshal.dumps({"files": {"main.py": "x"}, "argv": [], "stdin": b""}))
+        marshal.loads(marshal.dumps({"files": {"main.py": "x"}, "argv": []}))
         compile("import sys\nprint(len(sys.argv))\n", zygote.work, "exec", dont_inherit=True)
     return main
 

@@ -455,11 +455,13 @@ def _platform_refusal() -> str | None:
 
 
 class _Request:
-    """A job as the zygote's child reads it: a memfd with the marshalled files, entry, argv
-    and stdin (the zygote itself never reads it), and a JSON header with the limits."""
+    """A job as the zygote's child takes it: a memfd with the marshalled files, entry and
+    argv, another with stdin (the zygote itself reads neither), and a JSON header with the
+    limits."""
 
-    def __init__(self, payload: bytes, header: bytes) -> None:
+    def __init__(self, payload: bytes, stdin: bytes, header: bytes) -> None:
         self.payload = payload
+        self.stdin = stdin
         self.header = header
 
     @classmethod
@@ -470,7 +472,6 @@ class _Request:
         if entry not in files:
             return f"the entry file {entry!r} is not among the job's files: {sorted(files)}"
         job_data = {"files": dict(files), "entry": entry, "argv": list(job.argv)}
-        job_data["stdin"] = job.stdin_bytes
         limits = job.limits
         payload = sum(len(data) for data in files.values())
         scratch, shm = _scratch_sizes(limits, payload)
@@ -484,7 +485,7 @@ class _Request:
             "file_size_mb": limits.file_size_mb,
             "open_files": limits.open_files,
         }
-        return cls(marshal.dumps(job_data, 4), b"J" + json.dumps(header).encode())
+        return cls(marshal.dumps(job_data, 4), job.stdin_bytes, b"J" + json.dumps(header).encode())
 
 
 # -- the host's end of one zygote --------------------------------------------------------
@@ -556,19 +557,21 @@ class _Worker:
     def run(self, request: _Request, limits: Limits, backend: str) -> Execution | None:
         """Run one job: its execution, or None if the zygote was dead before it started."""
         memfd = os.memfd_create("rlvr-job", os.MFD_CLOEXEC)
+        stdin = os.memfd_create("rlvr-stdin", os.MFD_CLOEXEC)
         out_r, out_w = os.pipe2(os.O_CLOEXEC)
         err_r, err_w = os.pipe2(os.O_CLOEXEC)
         try:
-            _write_all(memfd, request.payload)
-            os.lseek(memfd, 0, os.SEEK_SET)
-            socket.send_fds(self.control, [request.header], [memfd, out_w, err_w])
+            for fd, data in ((memfd, request.payload), (stdin, request.stdin)):
+                _write_all(fd, data)
+                os.lseek(fd, 0, os.SEEK_SET)
+            socket.send_fds(self.control, [request.header], [memfd, stdin, out_w, err_w])
         except OSError:
             self.broken = True
             os.close(out_r)
             os.close(err_r)
             return None
         finally:
-            for fd in (memfd, out_w, err_w):
+            for fd in (memfd, stdin, out_w, err_w):
                 os.close(fd)
         try:
             return self._supervise(out_r, err_r, limits, backend)

@@ -442,11 +442,21 @@ def test_no_trace_of_an_earlier_job_in_a_jobs_memory(executor):
     source_secret, stdin_secret, own = (prefix + secrets.token_hex(16).encode() for _ in "abc")
     source = f"import sys\nS = {source_secret!r}\nprint(len(sys.stdin.read()))"
     assert run(executor, source, stdin=stdin_secret).ok
-    result = run(executor, SCAN + "sys.stdin.read()", argv=(prefix.hex(),), stdin=own)
+    reading = "import sys\nOWN = sys.stdin.buffer.read()\n" + SCAN
+    result = run(executor, reading, argv=(prefix.hex(),), stdin=own)
     assert result.ok, result
     seen = {bytes.fromhex(h) for h in ast.literal_eval(result.stdout.decode())}
-    assert own in seen  # the scan sees what this job holds: its own stdin
+    assert own in seen  # the scan sees what this job holds: its own stdin, once read
     assert source_secret not in seen and stdin_secret not in seen
+
+
+def test_a_job_holds_no_copy_of_its_stdin_before_it_reads_it(executor):
+    """So a job that forks before it reads its input (the code verifier's harness, whose
+    input holds the tests) gives its children none of it."""
+    own = b"LEAKCANARY" + secrets.token_hex(16).encode()
+    result = run(executor, SCAN + "sys.stdin.read()", argv=(b"LEAKCANARY".hex(),), stdin=own)
+    assert result.ok, result
+    assert ast.literal_eval(result.stdout.decode()) == []
 
 
 def test_a_job_cannot_forge_its_result_or_reach_the_control_socket(executor):

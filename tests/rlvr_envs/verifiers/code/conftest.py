@@ -29,14 +29,14 @@ def executor() -> Iterator[Executor]:
         yield chosen
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # a module may run its tests on other executors
 def verifier(executor: Executor) -> Iterator[CodeVerifier]:
     """A code verifier with the `FAST` limits, on the real sandbox."""
     with CodeVerifier(FAST, executor=executor) as made:
         yield made
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def run_code(executor: Executor) -> Callable[..., Verification]:
     """``run_code(response, spec, **options)``: the verdict, with `FAST` limits unless given."""
 

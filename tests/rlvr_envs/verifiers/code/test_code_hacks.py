@@ -5,6 +5,8 @@ same tests written both ways (MBPP asserts in mode ``full`` and HumanEval's ``ch
 mode ``complete``). The hacks marked ``fools_naive`` really work against the usual
 in-process check (program, test code and ``check(add)`` in one interpreter, judged by its
 exit status): `test_the_hack_fools_a_naive_checker` shows it, so their zero here is earned.
+Every hack meets both the default sandbox and the warm one (``warm-bwrap``): the fast path
+must hold as well.
 """
 
 from __future__ import annotations
@@ -12,12 +14,29 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 
 import pytest
 
 from rlvr_envs.sources.base import Problem
 from rlvr_envs.verification import Status
 from rlvr_envs.verifiers.code import CodeOptions, CodeVerifier, function_tests, io_tests
+from sandboxes import Executor, SandboxUnavailable, default_executor
+from sandboxes.warm import WarmPythonExecutor
+
+
+@pytest.fixture(scope="module", params=["default", "warm-bwrap"])
+def executor(request: pytest.FixtureRequest) -> Iterator[Executor]:
+    """The default sandbox, then the warm one (other languages go to a default one)."""
+    try:
+        made = default_executor()
+        if request.param == "warm-bwrap":
+            made = WarmPythonExecutor(fallback=made)
+    except SandboxUnavailable as exc:
+        pytest.skip(str(exc))
+    with made:
+        yield made
+
 
 ASSERTS = "assert add(1, 2) == 3\nassert add(2, 5) == 7\nassert add(-4, 5) == 1\n"
 CHECK = textwrap.dedent(
