@@ -46,22 +46,26 @@ GRACE_SECONDS = 2.0
 _RESULT_KEYS = {"tests": list, "passed": int, "failed": int, "total": int}
 
 
-_HARNESS_MODULES = ("harness.py", "recorder.py", "candidate_process.py", "asserts.py")
+_HARNESS_MODULES = ("harness.py", "recorder.py", "candidate_process.py")
+_REWRITER_MODULE = "asserts.py"
+"""Shipped only with test code the host could not rewrite (`asserts.prepared`)."""
 _MAIN = "import sys\n\nfrom rlvr_envs.verifiers.code.harness import main\n\nsys.exit(main())\n"
 
 
 @functools.cache
-def harness_files() -> dict[str, str | bytes]:
-    """The files of every function-test job: the harness's modules at their package paths
+def harness_files(*, rewriter: bool = False) -> dict[str, str | bytes]:
+    """The files of a function-test job: the harness's modules at their package paths
     (under empty package ``__init__`` files, so their imports work as they do here), each
-    with its bytecode (`_bytecode`), and a ``main.py`` that runs it."""
+    with its bytecode (`_bytecode`), and a ``main.py`` that runs it; with `rewriter`, the
+    module that rewrites test code too."""
     package = resources.files(__package__)
     files: dict[str, str | bytes] = {"main.py": _MAIN}
     folder = __package__.replace(".", "/")
     parts = folder.split("/")
     for depth in range(1, len(parts) + 1):
         files["/".join(parts[:depth]) + "/__init__.py"] = ""
-    for name in _HARNESS_MODULES:
+    modules = (*_HARNESS_MODULES, _REWRITER_MODULE) if rewriter else _HARNESS_MODULES
+    for name in modules:
         path = f"{folder}/{name}"
         files[path] = source = package.joinpath(name).read_text(encoding="utf-8")
         if (cached := _bytecode(path, source)) is not None:
@@ -125,7 +129,7 @@ class FunctionWork(Work):
             stdin["prepared"] = tests
         seconds = options.timeout * 1.1 + GRACE_SECONDS
         self._job: Job | None = Job(
-            files=harness_files(),
+            files=harness_files(rewriter=tests is None),
             entry="main.py",
             language=Language.PYTHON,
             stdin=json.dumps(stdin),

@@ -387,6 +387,14 @@ class Runner:
         except wire.Uncheckable as exc:
             raise CandidateFailure(f"the test's arguments cannot be sent: {exc}") from None
         try:
+            with contextlib.suppress(BlockingIOError):  # most messages fit in the pipe at once
+                outgoing = outgoing[os.write(child.request, outgoing) :]
+            poller = select.poll()
+            poller.register(child.response, select.POLLIN)
+            for fd in child.open_outputs:
+                poller.register(fd, select.POLLIN)
+            if outgoing:
+                poller.register(child.request, select.POLLOUT)
             while True:
                 answer = self._take_message(child)
                 if answer is not None:
@@ -398,12 +406,6 @@ class Runner:
                         self.timed_out = True
                         raise CandidateFailure(f"{what} ran out of the whole verification's time")
                     raise CandidateFailure(f"{what} timed out after {self.test_timeout:g} s")
-                poller = select.poll()
-                poller.register(child.response, select.POLLIN)
-                for fd in child.open_outputs:
-                    poller.register(fd, select.POLLIN)
-                if outgoing:
-                    poller.register(child.request, select.POLLOUT)
                 events = poller.poll(min(remaining, 0.05) * 1000)
                 for fd, event in events:
                     if fd == child.request:
@@ -411,11 +413,15 @@ class Runner:
                             outgoing = memoryview(b"")
                         else:
                             outgoing = outgoing[os.write(fd, outgoing) :]
+                        if not outgoing:
+                            poller.unregister(fd)
                     elif fd == child.response:
                         if not self._receive(child):
                             raise self._died(when)
                     else:
                         self._drain(child, fd)
+                        if fd not in child.open_outputs:
+                            poller.unregister(fd)
                 if not events and child.exited() and self._take_message(child) is None:
                     raise self._died(when)  # its pipes may live on in its orphans
         except CandidateFailure:

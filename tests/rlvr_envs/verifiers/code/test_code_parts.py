@@ -400,7 +400,7 @@ from rlvr_envs.verifiers.code import asserts, candidate_process, harness, record
 def test_the_harness_modules_load_from_their_bytecode(tmp_path):
     """Each module ships with bytecode that an interpreter of this version loads instead of
     compiling the source (most of a harness job's start-up)."""
-    for name, content in harness_files().items():
+    for name, content in harness_files(rewriter=True).items():
         path = tmp_path / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content if isinstance(content, bytes) else content.encode())
