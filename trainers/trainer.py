@@ -16,21 +16,30 @@ One step:
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+from safetensors.torch import load_file
 
 from rlvr_envs import Problem, Task, TaskRegistry, default_registry
-from trainers.checkpoint import latest_checkpoint, restore_rng, rng_state, save_checkpoint
+from trainers.checkpoint import (
+    Checkpoint,
+    latest_checkpoint,
+    restore_rng,
+    rng_state,
+    save_checkpoint,
+)
 from trainers.config import TrainConfig
 from trainers.core.advantages import group_advantages, nonconstant_groups, overlong_penalty
+from trainers.core.logprobs import response_logprobs
 from trainers.core.prompts import PromptSampler, UniformPrompts
 from trainers.core.rollout import Rollouts, SamplingSettings, sample_responses
 from trainers.core.step import PolicyUpdate, UpdateBatch
@@ -234,7 +243,7 @@ class Trainer:
         rollout = self.config.rollout
         timings = {"generate": 0.0, "score": 0.0}
         batch, stats = self._collect(step, timings)
-        if self.reference is not None or (self.config.algorithm.kl_beta > 0):
+        if self.config.algorithm.kl_beta > 0:
             started = time.perf_counter()
             batch.reference_logprobs = self._reference_logprobs(batch.rollouts)
             timings["reference"] = time.perf_counter() - started
@@ -322,7 +331,7 @@ class Trainer:
         if not kept:  # every group was constant: nothing to learn from this step
             empty = _select(rollouts, torch.zeros(len(rollouts), dtype=torch.bool))
             return UpdateBatch(empty, torch.zeros(0), empty.response_mask), stats
-        merged = _concat([part[0] for part in kept])
+        merged = _concat([part[0] for part in kept], pad=self.tokenizer.pad_token_id)
         advantages = torch.cat([part[1] for part in kept])
         valid = torch.cat([part[2] for part in kept])
         loss_mask = merged.response_mask * valid.unsqueeze(1)
@@ -351,8 +360,6 @@ class Trainer:
 
     @torch.no_grad()
     def _reference_logprobs(self, rollouts: Rollouts) -> torch.Tensor:
-        from trainers.core.logprobs import response_logprobs
-
         micro = self.config.algorithm.micro_batch
         parts = []
         for start in range(0, len(rollouts), micro):
@@ -370,18 +377,15 @@ class Trainer:
             parts.append(logp.float())
         return torch.cat(parts) if parts else rollouts.logprobs
 
-    def _reference_context(self):
-        import contextlib
-
+    @contextlib.contextmanager
+    def _reference_context(self) -> Iterator[torch.nn.Module]:
+        """The frozen reference: a copy of the initial model, or with LoRA the base model
+        (the adapters switched off)."""
         if self.reference is not None:
-            return contextlib.nullcontext(self.reference)
-
-        @contextlib.contextmanager
-        def adapters_off():
+            yield self.reference
+        else:
             with self.model.disable_adapter():
                 yield self.model
-
-        return adapters_off()
 
     def _evaluate(self) -> HeldOutResult | None:
         if not self.held_out:
@@ -407,7 +411,7 @@ class Trainer:
 
     # -- checkpoints ----------------------------------------------------------------------
 
-    def _save(self, step: int, state: dict[str, Any]):
+    def _save(self, step: int, state: dict[str, Any]) -> Checkpoint:
         update = self.update
         return save_checkpoint(
             self.output_dir / "checkpoints",
@@ -424,9 +428,7 @@ class Trainer:
             keep=self.config.run.keep_checkpoints,
         )
 
-    def _restore(self, checkpoint) -> dict[str, Any]:
-        from safetensors.torch import load_file
-
+    def _restore(self, checkpoint: Checkpoint) -> dict[str, Any]:
         weights = {}
         for shard in sorted(checkpoint.path.glob("*.safetensors")):
             weights.update(load_file(shard))
@@ -466,7 +468,7 @@ def _select(rollouts: Rollouts, rows: torch.Tensor) -> Rollouts:
     )
 
 
-def _concat(parts: list[Rollouts]) -> Rollouts:
+def _concat(parts: list[Rollouts], *, pad: int) -> Rollouts:
     if len(parts) == 1:
         return parts[0]
     prompt_width = max(p.prompt_ids.shape[1] for p in parts)
@@ -478,7 +480,6 @@ def _concat(parts: list[Rollouts]) -> Rollouts:
     def right(t: torch.Tensor, width: int, value: float) -> torch.Tensor:
         return torch.nn.functional.pad(t, (0, width - t.shape[1]), value=value)
 
-    pad = int(parts[0].response_ids[0, -1]) if parts[0].response_ids.numel() else 0
     return Rollouts(
         prompt_ids=torch.cat([left(p.prompt_ids, prompt_width, pad) for p in parts]),
         prompt_mask=torch.cat([left(p.prompt_mask, prompt_width, 0) for p in parts]),

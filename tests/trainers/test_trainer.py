@@ -181,3 +181,64 @@ def test_infrastructure_failures_are_counted_and_kept_out_of_the_loss(
     # Rewards are those of the valid half only: correct at 1, 5, 9; wrong at 3, 7, 11.
     assert record["reward_mean"] == pytest.approx(0.5)
     assert record["accuracy"] == pytest.approx(0.5)
+
+
+def test_kl_to_the_initial_policy_is_logged_and_starts_at_zero(
+    tmp_path, registry, tiny_model, digit_reward
+):
+    config = tiny_config(
+        tmp_path, registry, "algorithm.kl_beta=0.1", "run.steps=2", "run.eval_problems=0"
+    )
+    result = Trainer(config, registry=registry, model=tiny_model).run()
+    train = [r for r in result.history if r["kind"] == "train"]
+    assert train[0]["kl"] == pytest.approx(0.0, abs=1e-6)  # the policy is the reference
+    assert train[1]["kl"] > 0
+
+
+def test_lora_trains_only_the_adapters(tmp_path, registry, tiny_model, digit_reward):
+    before = {name: p.detach().clone() for name, p in tiny_model.model.named_parameters()}
+    config = tiny_config(
+        tmp_path, registry, "model.lora_rank=4", "algorithm.kl_beta=0.1", "run.eval_problems=0"
+    )
+    trainer = Trainer(config, registry=registry, model=tiny_model)
+    trainer.run()
+    adapters = {n: p for n, p in trainer.model.named_parameters() if "lora_" in n}
+    assert adapters and all(p.requires_grad for p in adapters.values())
+    for name, parameter in trainer.model.named_parameters():
+        if "lora_" not in name:
+            base_name = name.replace("base_model.model.", "").replace(".base_layer", "")
+            assert torch.equal(parameter, before[base_name]), name
+    assert any(
+        not torch.equal(p, torch.zeros_like(p)) for n, p in adapters.items() if "lora_B" in n
+    )
+
+
+def test_dynamic_sampling_drops_constant_groups(tmp_path, registry, tiny_model, monkeypatch):
+    """Every group is all-wrong here: each round's groups are dropped, nothing is learned,
+    and the step says so instead of failing."""
+    config = tiny_config(
+        tmp_path,
+        registry,
+        "rollout.difficulty_filter=true",
+        "rollout.max_sampling_rounds=2",
+        "run.steps=1",
+        "run.eval_problems=0",
+    )
+    trainer = Trainer(config, registry=registry, model=tiny_model)
+    before = [p.detach().clone() for p in tiny_model.model.parameters()]
+    record = trainer._train_step(1)
+    assert record["groups_dropped"] == 6  # 3 prompts × 2 rounds
+    assert all(torch.equal(a, b) for a, b in zip(before, tiny_model.model.parameters()))
+
+
+def test_dynamic_sampling_keeps_groups_with_signal(tmp_path, registry, tiny_model, digit_reward):
+    config = tiny_config(
+        tmp_path, registry, "rollout.difficulty_filter=true", "run.steps=1", "run.eval_problems=0"
+    )
+    trainer = Trainer(config, registry=registry, model=tiny_model)
+    timings = {"generate": 0.0, "score": 0.0}
+    batch, stats = trainer._collect(1, timings)
+    groups = len(batch.rollouts) // 4
+    assert groups >= 1 and stats["groups_dropped"] + groups >= 3
+    grid = batch.advantages.view(groups, 4)
+    assert (grid.abs().sum(dim=1) > 0).all()  # every kept group carries signal
