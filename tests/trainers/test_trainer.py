@@ -228,7 +228,9 @@ def test_dynamic_sampling_drops_constant_groups(tmp_path, registry, tiny_model, 
     before = [p.detach().clone() for p in tiny_model.model.parameters()]
     record = trainer._train_step(1)
     assert record["groups_dropped"] == 6  # 3 prompts × 2 rounds
-    assert all(torch.equal(a, b) for a, b in zip(before, tiny_model.model.parameters()))
+    assert all(
+        torch.equal(a, b) for a, b in zip(before, tiny_model.model.parameters(), strict=True)
+    )
 
 
 def test_dynamic_sampling_keeps_groups_with_signal(tmp_path, registry, tiny_model, digit_reward):
