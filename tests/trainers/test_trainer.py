@@ -244,3 +244,48 @@ def test_dynamic_sampling_keeps_groups_with_signal(tmp_path, registry, tiny_mode
     assert groups >= 1 and stats["groups_dropped"] + groups >= 3
     grid = batch.advantages.view(groups, 4)
     assert (grid.abs().sum(dim=1) > 0).all()  # every kept group carries signal
+
+
+@pytest.mark.timeout(300)
+def test_rlvr_train_resumes_after_kill_9(tmp_path, task_file, fresh_id, tiny_model):
+    """The real thing: ``rlvr train`` in a child process, SIGKILLed once a checkpoint exists,
+    then ``--resume``: every step is logged exactly once and the run finishes."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    model_dir = tmp_path / "tiny"
+    tiny_model.model.save_pretrained(model_dir)
+    tiny_model.tokenizer.save_pretrained(model_dir)
+    task_id = fresh_id("sums")
+    task_file(tmp_path / "tasks", task_id)
+    output = tmp_path / "run"
+    command = [
+        sys.executable, "-m", "rlvr_envs.cli.main", "train", "--quiet",
+        "--model", str(model_dir), "--task", task_id, "--output", str(output),
+        "--steps", "12", "--precision", "fp32",
+        "--set", "rollout.prompts_per_step=2", "--set", "rollout.group_size=2",
+        "--set", "rollout.max_new_tokens=4", "--set", "run.eval_problems=2",
+        "--set", "run.eval_max_new_tokens=4", "--set", "run.save_every=2",
+    ]  # fmt: skip
+    env = {**os.environ, "RLVR_TASKS_PATH": str(tmp_path / "tasks")}
+    child = subprocess.Popen(command, env=env, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while latest_checkpoint(output / "checkpoints") is None:
+        assert child.poll() is None, child.stderr.read().decode()
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    child.stderr.close()
+    saved = latest_checkpoint(output / "checkpoints").step
+    assert saved < 12
+
+    done = subprocess.run([*command, "--resume"], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    records = lines(output / "metrics.jsonl")
+    assert [r["step"] for r in records if r["kind"] == "train"] == list(range(1, 13))
+    assert [r["step"] for r in records if r["kind"] == "eval"] == [0, 12]
+    assert latest_checkpoint(output / "checkpoints").step == 12
