@@ -2,17 +2,17 @@
 
 The host rewrites each problem's test code once (`prepared`), and the harness
 (`rlvr_envs.verifiers.code.harness`) compiles the source it is sent. Where the rewritten
-tree does not read back the same from its source, the harness rewrites the test code
-itself, so this module ships with it and imports only the standard library.
+tree does not read back the same from its source, this module ships with the harness,
+which rewrites the test code itself; so it imports only the standard library.
 `AssertRewriter` turns::
 
     assert candidate(x) == 3, "message"
 
 into code that evaluates both sides (left first, as Python does), compares them, and calls
 the `recorder.Recorder` with the outcome instead of raising, so the test code goes on to
-its next assert; an assert inside a loop is a test per iteration. An exception while evaluating
-the assert (the candidate raised, timed out, returned something the test cannot use) fails
-that test only. The recorded reason of a failed comparison shows both values (``5 == 6 is
+its next assert; an assert inside a loop is a test per iteration. An exception while
+evaluating the assert (the candidate raised, timed out, returned something the test cannot
+use) fails that test only. The recorded reason of a failed comparison shows both values (``5 == 6 is
 false``); with a message, the message too.
 
 An assert of a true constant (``assert True, "..."``, common in HumanEval) checks

@@ -4,9 +4,9 @@ One job per verification: the trusted harness (`rlvr_envs.verifiers.code.harness
 `harness_files`) with the spec on stdin: the program, the prompt, the test code (rewritten
 here, once per problem: `asserts.prepared`), the time limits and a fresh random nonce. The
 harness runs the tests and prints its result, which is believed only if it is one JSON
-object carrying that nonce: the candidate runs in
-another process that never holds the harness's stdout nor sees the nonce, so it cannot
-write a result, and anything else on stdout fails closed.
+object carrying that nonce: the candidate runs in another process that never holds the
+harness's stdout nor sees the nonce, so it cannot write a result, and anything else on
+stdout fails closed.
 
 ==============================================  =============================================
 what came back                                  verdict
