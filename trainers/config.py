@@ -258,8 +258,11 @@ class RunConfig:
         metadata=doc("also evaluate every N steps (0 = only before and after)"),
     )
     eval_max_new_tokens: int = field(
-        default=48,
-        metadata=doc("response limit for the greedy evaluation"),
+        default=256,
+        metadata=doc(
+            "response limit for the greedy evaluation: longer than training's, so a verbose "
+            "untrained model is not scored on answers cut short"
+        ),
     )
     threads: int = field(
         default=0,
