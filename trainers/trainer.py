@@ -217,9 +217,7 @@ class Trainer:
                     last_saved = self._save(step, state).path
                 if self.on_step:
                     self.on_step(step, record)
-            after = self._evaluate()
-            if after:
-                log.write(run.steps, self._eval_record(after))
+            after = self._final_evaluation(log, finished_before=first_step == run.steps)
         finally:
             log.close()
         history = read_metrics(log.path)
@@ -232,12 +230,28 @@ class Trainer:
             output_dir=self.output_dir,
             steps=run.steps,
             accuracy_before=state.get("accuracy_before"),
-            accuracy_after=after.accuracy if after else None,
+            accuracy_after=after,
             seconds=time.perf_counter() - started,
             checkpoint=last_saved,
             curve=curve,
             history=history,
         )
+
+    def _final_evaluation(self, log: MetricsLog, *, finished_before: bool) -> float | None:
+        """Held-out accuracy after the last step; a resumed run that had already finished
+        reports the evaluation it logged rather than logging a second one."""
+        steps = self.config.run.steps
+        if finished_before:
+            logged = [
+                r for r in read_metrics(log.path) if r.get("kind") == "eval" and r["step"] == steps
+            ]
+            if logged:
+                return logged[-1]["eval_accuracy"]
+        after = self._evaluate()
+        if after is None:
+            return None
+        log.write(steps, self._eval_record(after))
+        return after.accuracy
 
     def _train_step(self, step: int) -> dict[str, Any]:
         rollout = self.config.rollout
@@ -488,5 +502,17 @@ def _concat(parts: list[Rollouts], *, pad: int) -> Rollouts:
         logprobs=torch.cat([right(p.logprobs, response_width, 0.0) for p in parts]),
         texts=[text for p in parts for text in p.texts],
         truncated=torch.cat([p.truncated for p in parts]),
-        prompt_index=torch.cat([p.prompt_index for p in parts]),
+        # Offset so that rows of different rounds never share an index (and so a prompt pass).
+        prompt_index=torch.cat(
+            [p.prompt_index + offset for p, offset in zip(parts, _offsets(parts), strict=True)]
+        ),
     )
+
+
+def _offsets(parts: list[Rollouts]) -> list[int]:
+    offsets, next_free = [], 0
+    for part in parts:
+        offsets.append(next_free)
+        if len(part):
+            next_free += int(part.prompt_index.max()) + 1
+    return offsets

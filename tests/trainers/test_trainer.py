@@ -289,3 +289,37 @@ def test_rlvr_train_resumes_after_kill_9(tmp_path, task_file, fresh_id, tiny_mod
     assert [r["step"] for r in records if r["kind"] == "train"] == list(range(1, 13))
     assert [r["step"] for r in records if r["kind"] == "eval"] == [0, 12]
     assert latest_checkpoint(output / "checkpoints").step == 12
+
+
+def test_resuming_a_finished_run_adds_nothing(tmp_path, registry, tiny_model):
+    config = tiny_config(tmp_path, registry, "run.steps=2")
+    first = Trainer(config, registry=registry, model=tiny_model).run()
+    again = Trainer(config, registry=registry, model=tiny_model).run(resume=True)
+    assert lines(again.output_dir / "metrics.jsonl") == lines(first.output_dir / "metrics.jsonl")
+    assert again.accuracy_after == first.accuracy_after
+    assert again.accuracy_before == first.accuracy_before
+
+
+def test_rounds_of_dynamic_sampling_never_share_a_prompt_pass():
+    """Rows of two sampling rounds may carry the same prompt index; merged, they must not,
+    or the update would run one round's prompt for the other's responses."""
+    from trainers.core.rollout import Rollouts
+    from trainers.trainer import _concat
+
+    def part(width: int) -> Rollouts:
+        return Rollouts(
+            prompt_ids=torch.ones(2, width, dtype=torch.long),
+            prompt_mask=torch.ones(2, width, dtype=torch.long),
+            response_ids=torch.ones(2, 3, dtype=torch.long),
+            response_mask=torch.ones(2, 3),
+            logprobs=torch.zeros(2, 3),
+            texts=["a", "b"],
+            truncated=torch.zeros(2, dtype=torch.bool),
+            prompt_index=torch.tensor([0, 0]),
+        )
+
+    merged = _concat([part(4), part(6)], pad=7)
+    assert merged.prompt_index.tolist() == [0, 0, 1, 1]
+    assert merged.prompt_ids.shape == (4, 6)
+    assert merged.prompt_ids[0].tolist() == [7, 7, 1, 1, 1, 1]  # left-padded to the widest
+    assert merged.prompt_mask[0].tolist() == [0, 0, 1, 1, 1, 1]
