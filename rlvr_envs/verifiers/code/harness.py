@@ -572,12 +572,12 @@ def _test_code(spec: dict[str, Any]) -> tuple[Any, list[str], bool, list[str]]:
     prepared = spec.get("prepared")
     try:
         if prepared is not None:
-            code = compile(prepared["source"], "<tests>", "exec", dont_inherit=True)
+            code = compile(prepared["source"], "<tests>", "exec")
             return code, prepared["sites"], prepared["defines_check"], prepared["imports"]
         from rlvr_envs.verifiers.code.asserts import imported_modules, instrument
 
         tree, sites, defines_check = instrument(spec["test"])
-        code = compile(tree, "<tests>", "exec", dont_inherit=True)
+        code = compile(tree, "<tests>", "exec")
         return code, sites, defines_check, imported_modules(tree)
     except (SyntaxError, ValueError) as exc:
         raise _ReferenceFault(f"the test code does not compile: {exc}") from None
