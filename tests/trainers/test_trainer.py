@@ -323,3 +323,49 @@ def test_rounds_of_dynamic_sampling_never_share_a_prompt_pass():
     assert merged.prompt_ids.shape == (4, 6)
     assert merged.prompt_ids[0].tolist() == [7, 7, 1, 1, 1, 1]  # left-padded to the widest
     assert merged.prompt_mask[0].tolist() == [0, 0, 1, 1, 1, 1]
+
+
+def test_overlong_penalty_shapes_the_advantages(tmp_path, registry, tiny_model):
+    """All answers are wrong (reward 0); only the soft overlong penalty tells responses
+    apart, so longer responses get lower advantages."""
+    config = tiny_config(
+        tmp_path, registry, "rollout.overlong_buffer=4", "rollout.max_new_tokens=6"
+    )
+    trainer = Trainer(config, registry=registry, model=tiny_model)
+    batch, stats = trainer._collect(1, {"generate": 0.0, "score": 0.0})
+    assert stats["reward_mean"] == 0.0  # the logged reward is the verifier's, unshaped
+    lengths = batch.rollouts.lengths
+    for group in range(3):
+        rows = slice(group * 4, group * 4 + 4)
+        group_lengths, group_advantages = lengths[rows], batch.advantages[rows]
+        if group_lengths.min() > 2 and group_lengths.unique().numel() > 1:
+            order = group_lengths.argsort()
+            assert group_advantages[order[0]] > group_advantages[order[-1]]
+
+
+def test_a_curriculum_chooses_the_stage_per_step(tmp_path, registry, tiny_model):
+    import numpy as np
+
+    from trainers.core.prompts import CurriculumPrompts, PromptSampler
+
+    class Fixed(PromptSampler):
+        def __init__(self, task, problem_id):
+            self.pair = (task, task.problem("test", problem_id))
+
+        def sample(self, count, step, rng):
+            return [self.pair] * count
+
+    task = registry.task(registry.sums_id)
+    curriculum = CurriculumPrompts(
+        [Fixed(task, "test/0"), Fixed(task, "test/1")], schedule=lambda step: int(step > 2)
+    )
+    rng = np.random.default_rng(0)
+    assert curriculum.sample(2, 1, rng)[0][1].id == "test/0"
+    assert curriculum.sample(2, 3, rng)[0][1].id == "test/1"
+    with pytest.raises(ValueError, match="chose stage 5 at step 9; there are 2 stages"):
+        CurriculumPrompts([Fixed(task, "test/0"), Fixed(task, "test/1")], lambda s: 5).sample(
+            1, 9, rng
+        )
+    config = tiny_config(tmp_path, registry, "run.steps=1", "run.eval_problems=0")
+    result = Trainer(config, registry=registry, model=tiny_model, prompts=curriculum).run()
+    assert result.steps == 1
