@@ -1,7 +1,27 @@
-"""trainers: policy-gradient and preference trainers over rlvr_envs environments.
+"""trainers: policy-gradient training of Hugging Face causal LMs against rlvr_envs tasks.
 
-Talks to environments only through the public ``rlvr_envs`` API. Its ``rlvr train``
-command plugs into the CLI through the ``rlvr_envs.commands`` entry-point group.
-The trainers arrive with the training work; this package is shipped now so the
-distribution's layout is fixed from the start.
+One core, pluggable objectives::
+
+    from trainers import TrainConfig, Trainer
+
+    config = TrainConfig().with_overrides(["algorithm.algo=drpo", "run.steps=40"])
+    result = Trainer(config).run()
+    result.accuracy_before, result.accuracy_after
+
+- `trainers.objectives`: GRPO, DPPO, DRPO; each returns per-token losses and gradient
+  coefficients (``OBJECTIVES`` maps config names to classes).
+- `trainers.core`: what the objectives share: advantages, loss aggregation, response
+  sampling, trainer-side log-probs, the policy update, prompt sampling.
+- `trainers.trainer`: the loop (sample, score, update, evaluate, checkpoint, resume).
+
+Talks to environments only through the public ``rlvr_envs`` API (a `Task` draws problems,
+renders their messages and verifies responses in batches). ``rlvr train`` plugs into the
+CLI through the ``rlvr_envs.commands`` entry-point group.
 """
+
+from trainers.config import TrainConfig
+from trainers.models import load_model
+from trainers.objectives import OBJECTIVES
+from trainers.trainer import Trainer, TrainResult
+
+__all__ = ["OBJECTIVES", "TrainConfig", "TrainResult", "Trainer", "load_model"]
