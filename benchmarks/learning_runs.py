@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from trainers.metrics import read_metrics
+
 __all__ = ["RunOutcome", "run_training"]
 
 WALL_FILE = "wall_seconds.json"
@@ -47,15 +49,7 @@ class RunOutcome:
 
 def _read(folder: Path) -> list[dict[str, Any]]:
     path = folder / "metrics.jsonl"
-    if not path.exists():
-        return []
-    records = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue
-    return records
+    return read_metrics(path) if path.exists() else []
 
 
 def _finished(records: list[dict[str, Any]], steps: int) -> bool:

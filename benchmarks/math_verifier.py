@@ -31,9 +31,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from results_file import write_section
+
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data" / "math_equivalence.jsonl"
-RESULTS = HERE / "RESULTS.md"
 SECTION = "## Math verifier"
 
 
@@ -229,15 +230,6 @@ def _cell(text: str) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def write_section(section: str) -> None:
-    existing = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    head, _, rest = existing.partition(SECTION)
-    tail = rest[rest.find("\n## ") + 1 :] if "\n## " in rest else ""
-    RESULTS.write_text(
-        head.rstrip() + "\n\n" + section + ("\n" + tail if tail else ""), encoding="utf-8"
-    )
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DATA, help="labelled pairs (JSONL)")
@@ -252,7 +244,7 @@ def main() -> int:
     section = report(pairs, ours, peer, command)
     print(section)
     if not args.no_write:
-        write_section(section)
+        write_section(SECTION, section)
     return 0
 
 

@@ -60,10 +60,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from results_file import write_section
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
-RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 SECTION = "## Trainer vs TRL"
 TASK = "arithmetic-add-v1"
 SEED = 0
@@ -566,15 +567,6 @@ def report(pairs: list[tuple[Measurement, Measurement | None]], args: argparse.N
     return "\n".join(lines) + "\n"
 
 
-def write_section(section: str) -> None:
-    existing = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    head, _, rest = existing.partition(SECTION)
-    tail = rest[rest.find("\n## ") + 1 :] if "\n## " in rest else ""
-    RESULTS.write_text(
-        head.rstrip() + "\n\n" + section + ("\n" + tail if tail else ""), encoding="utf-8"
-    )
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workload", choices=[*WORKLOADS, "all"], default="all")
@@ -622,7 +614,7 @@ def main() -> int:
     section = report(pairs, args)
     print(section)
     if args.write_results:
-        write_section(section)
+        write_section(SECTION, section)
     return 0
 
 
