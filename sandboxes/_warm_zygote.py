@@ -4,8 +4,10 @@ It runs inside each worker sandbox (``warm-bwrap``) or as a plain child process
 (``warm-process``), started by `sandboxes.warm` as ``python -E -s -B -c <this file's text>
 CONFIG`` (the flags the cold backends run programs with). Standard library only and
 nothing from this repository, so the sandbox needs no more than the interpreter. The
-zygote imports the modules programs commonly use once; a job then costs a ``fork`` of this
-small, warm process instead of an interpreter start-up. A fork costs in proportion to the
+zygote imports the modules programs commonly use once, and executes the host's own trusted
+modules (``modules`` in CONFIG: a harness every job of a kind runs) as if a job imported
+them; a job then costs a ``fork`` of this small, warm process instead of an interpreter
+start-up and imports. A fork costs in proportion to the
 memory it copies, so the zygote imports little of its own (no ``socket``, ``pickle`` or
 ``shutil``) and prepares before forking all a child needs that no job decides: the
 environment, standard streams, signal mask, ctypes arguments, the seccomp program.
@@ -148,6 +150,8 @@ class _Zygote:
         for name in config["preload"]:
             with contextlib.suppress(Exception):
                 importlib.import_module(name)
+        for name, source in config["modules"]:  # ours: a failure is the executor's error
+            _install_module(name, source, self.work)
         # What every child needs and no job decides, made once: environment, streams, the
         # fds they wrap (of the kinds the child's will be), the seccomp program, ctypes args.
         os.environ.clear()
@@ -520,6 +524,34 @@ def _print_uncaught(exc: BaseException) -> None:
     except BaseException:
         with contextlib.suppress(BaseException):
             sys.__excepthook__(type(exc), exc, exc.__traceback__)
+
+
+def _install_module(name: str, source: str, work: str) -> None:
+    """Execute `source` as module `name`, as if a job imported it from its work dir.
+
+    Its parent packages, unless already imported, are made empty, with their folder in the
+    work dir as their path: a job's own modules under them import as they would without us.
+    """
+    parts = name.split(".")
+    for depth in range(1, len(parts)):
+        package = ".".join(parts[:depth])
+        if package not in sys.modules:
+            module = types.ModuleType(package)
+            module.__path__ = [os.path.join(work, *parts[:depth])]
+            module.__file__ = os.path.join(work, *parts[:depth], "__init__.py")
+            sys.modules[package] = module
+    path = os.path.join(work, *parts) + ".py"
+    module = types.ModuleType(name)
+    module.__file__ = path
+    module.__package__ = name.rpartition(".")[0]
+    sys.modules[name] = module
+    try:
+        exec(compile(source, path, "exec", dont_inherit=True), module.__dict__)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    if module.__package__:
+        setattr(sys.modules[module.__package__], parts[-1], module)
 
 
 # -- file descriptors and files ----------------------------------------------------------

@@ -9,6 +9,12 @@
    allows) the job gets its own pid, network and mount namespaces but sees the host's
    files that nobody may read; without them, only rlimits, uid nobody and a session.
 
+``default_executor(warm=True)`` sends Python jobs to ``warm-bwrap`` where it runs: a
+bubblewrap sandbox like bwrap's per worker, kept warm, a fresh fork of a clean zygote per
+job and everything the job leaves removed after it (`sandboxes.warm`); other languages go
+to the default. Never to ``warm-process``: without bubblewrap, the cold ``process`` backend
+isolates more (its namespaces).
+
 ``docker`` is never picked by default, even when an engine answers: a container start per
 job costs hundreds of milliseconds and needs a daemon. Ask for it by name. What was
 picked is always visible: ``executor.name``, and `describe_backends` says for each
@@ -89,8 +95,12 @@ def get_executor(name: str, **options: Any) -> Executor:
     return backend(**options)
 
 
-def default_executor() -> Executor:
+def default_executor(*, warm: bool = False, **warm_options: Any) -> Executor:
     """The first backend of `PREFERENCE` that runs here.
+
+    With `warm`, Python jobs go to ``warm-bwrap`` where the default is ``bwrap`` (built
+    with `warm_options`), the others to the default as its fallback: for callers that run
+    many short Python programs (see the module).
 
     Raises:
         SandboxUnavailable: none does (the message gives each one's reason).
@@ -98,9 +108,13 @@ def default_executor() -> Executor:
     reasons = []
     for name in PREFERENCE:
         try:
-            return get_executor(name)
+            chosen = get_executor(name)
         except SandboxUnavailable as exc:
             reasons.append(str(exc))
+            continue
+        if warm and name == BwrapExecutor.name and WarmPythonExecutor.available() is None:
+            return WarmPythonExecutor(fallback=chosen, **warm_options)
+        return chosen
     raise SandboxUnavailable("no sandbox backend runs here: " + "; ".join(reasons))
 
 

@@ -86,7 +86,7 @@ import threading
 import time
 import uuid
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -128,6 +128,12 @@ class WarmPythonExecutor(Executor):
             all at once by `start`).
         fallback: the executor for jobs in other languages; without one they raise.
         preload: modules every zygote imports once (default `DEFAULT_PRELOAD`).
+        modules: trusted modules of our own (dotted name -> Python source) every zygote
+            executes once at start, in this order, as importing them from a job's files
+            would (their ``__file__`` is where the job's work dir would hold them): jobs
+            that import them pay nothing. For code that runs in every job of a kind (a
+            harness); it must import nothing but the standard library and each other.
+            Whatever a job finds in them, every job can read, so nothing secret.
         separate_uid: run jobs as ``nobody``, apart from the zygote. Default: when we are
             root (only root may map a second uid). False: jobs keep the zygote's uid.
 
@@ -150,6 +156,7 @@ class WarmPythonExecutor(Executor):
         *,
         fallback: Executor | None = None,
         preload: Iterable[str] = DEFAULT_PRELOAD,
+        modules: Mapping[str, str] | None = None,
         separate_uid: bool | None = None,
     ) -> None:
         if (reason := self.available()) is not None:
@@ -166,6 +173,7 @@ class WarmPythonExecutor(Executor):
         self.tag = f"rlvr-warm-{uuid.uuid4().hex}"
         """In the zygotes' command lines, so that their processes can be found."""
         self._preload = tuple(preload)
+        self._modules = dict(modules or {})
         self._lock = threading.Lock()  # guards _live and _closed
         self._idle: queue.SimpleQueue[_Worker | None] = queue.SimpleQueue()  # None: not started
         for _ in range(self.workers):
@@ -306,6 +314,7 @@ class WarmPythonExecutor(Executor):
             "job_uid": SANDBOX_UID if self.separate_uid else None,
             "job_gid": SANDBOX_UID if self.separate_uid else None,
             "preload": list(self._preload),
+            "modules": list(self._modules.items()),
             "argv": [self.python, *_PYTHON_FLAGS],
             "tag": self.tag,
             **fields,

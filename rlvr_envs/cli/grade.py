@@ -85,7 +85,10 @@ def _add_code_parser(kinds: argparse._SubParsersAction) -> None:
         "--backend",
         default=None,
         metavar="NAME",
-        help="sandbox backend: bwrap, process, docker (default: the strongest that runs here)",
+        help=(
+            "sandbox backend: bwrap, process, docker, warm-bwrap (default: the strongest that "
+            "runs here; Python warm, in warm-bwrap, where it runs)"
+        ),
     )
     code.add_argument(
         "--reward",
@@ -147,10 +150,15 @@ def run_code(args: argparse.Namespace) -> int:
 
 
 def _executor(backend: str | None, jobs: int | None) -> Executor:
+    from rlvr_envs.verifiers.code.function_job import harness_modules
     from sandboxes import SandboxError, default_executor, get_executor
 
     try:
-        executor = default_executor() if backend is None else get_executor(backend)
+        if backend is None:  # as CodeVerifier's own: warm where it runs, harness loaded
+            warm = {"modules": harness_modules()} | ({} if jobs is None else {"workers": jobs})
+            executor = default_executor(warm=True, **warm)
+        else:
+            executor = get_executor(backend)
     except SandboxError as exc:
         raise UsageError(str(exc)) from None
     return executor if jobs is None else _limit_workers(executor, jobs)

@@ -17,6 +17,7 @@ from sandboxes import (
     get_executor,
 )
 from sandboxes.select import BACKENDS, PREFERENCE
+from sandboxes.warm import WarmPythonExecutor
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="the sandboxes need Linux"
@@ -29,6 +30,16 @@ def test_default_is_the_first_available_in_preference_order():
         assert executor.name == expected
     if BwrapExecutor.available() is None:
         assert expected == "bwrap"
+
+
+def test_warm_default_sends_python_to_warm_bwrap_and_the_rest_to_the_default():
+    cold_name = next(name for name in PREFERENCE if BACKENDS[name].available() is None)
+    with default_executor(warm=True, workers=1) as executor:
+        if cold_name == "bwrap" and WarmPythonExecutor.available() is None:
+            assert isinstance(executor, WarmPythonExecutor) and executor.workers == 1
+            assert executor.fallback is not None and executor.fallback.name == "bwrap"
+        else:  # never warm-process: without bubblewrap the cold backend isolates more
+            assert executor.name == cold_name
 
 
 def test_docker_is_never_the_default():

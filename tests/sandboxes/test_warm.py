@@ -153,6 +153,38 @@ def test_files_an_entry_and_a_sibling_module(executor):
     assert result.ok and result.stdout == b"42 b'\\x00\\xffraw'\n", result
 
 
+TRUSTED = {
+    "kit.base": "CALLS = []\ndef record(x):\n    CALLS.append(x)\n    return len(CALLS)\n",
+    "kit.tool": "from kit.base import record\nimport json\nTOOL = json.dumps([1])\n",
+}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_trusted_modules_are_loaded_once_per_worker_and_fresh_in_each_job(kind):
+    probe = """
+import sys, kit.tool, kit.base
+from kit import extra  # the job's own module in a loaded package's folder
+where = kit.tool.__file__ == __file__.replace("main.py", "kit/tool.py")
+print(kit.tool.TOOL, kit.base.record("a"), extra.VALUE, where)
+print(sorted(name for name in sys.modules if name.startswith("kit")))
+"""
+    files = {"main.py": probe, "kit/extra.py": "VALUE = 7"}
+    with _build(kind, modules=TRUSTED) as executor:
+        first, second = (executor.run(Job(files=files, limits=LIMITS)) for _ in range(2))
+    assert first.ok, first
+    assert first.stdout == second.stdout  # the job's record() call did not reach the zygote
+    lines = first.stdout.decode().splitlines()
+    assert lines[0] == "[1] 1 7 True", lines
+    assert lines[1] == str(["kit", "kit.base", "kit.extra", "kit.tool"])
+
+
+def test_a_trusted_module_that_fails_is_the_executors_error(default):
+    with _build("bwrap", modules={"broken": "raise ValueError('no good')"}) as executor:
+        result = run(executor, "print(1)")
+    assert result.status is RunStatus.ERROR, result
+    assert "ValueError: no good" in result.detail
+
+
 def test_an_entry_that_is_not_among_the_files_is_an_error(default):
     result = default.run(Job(files={"a.py": "pass"}, entry="b.py", limits=LIMITS))
     assert result.status is RunStatus.ERROR and "b.py" in result.detail

@@ -24,6 +24,7 @@ of the harness, a sandbox ``error``
 from __future__ import annotations
 
 import functools
+import hashlib
 import hmac
 import importlib.util
 import json
@@ -38,7 +39,14 @@ from rlvr_envs.verifiers.code.spec import FunctionTests
 from rlvr_envs.verifiers.code.work import Outcome, Work
 from sandboxes.job import Execution, Job, Language, Limits, RunStatus
 
-__all__ = ["GRACE_SECONDS", "FunctionWork", "harness_files", "program_of", "read_result"]
+__all__ = [
+    "GRACE_SECONDS",
+    "FunctionWork",
+    "harness_files",
+    "harness_modules",
+    "program_of",
+    "read_result",
+]
 
 GRACE_SECONDS = 2.0
 """Time the sandbox allows on top of ``timeout`` (plus a tenth of it): the harness keeps
@@ -46,10 +54,43 @@ GRACE_SECONDS = 2.0
 _RESULT_KEYS = {"tests": list, "passed": int, "failed": int, "total": int}
 
 
-_HARNESS_MODULES = ("harness.py", "recorder.py", "candidate_process.py")
+_HARNESS_MODULES = ("candidate_process.py", "recorder.py", "harness.py")
+"""In import order: each imports only the standard library and those before it."""
 _REWRITER_MODULE = "asserts.py"
 """Shipped only with test code the host could not rewrite (`asserts.prepared`)."""
-_MAIN = "import sys\n\nfrom rlvr_envs.verifiers.code.harness import main\n\nsys.exit(main())\n"
+_MAIN = """import sys
+
+for name, fingerprint in {fingerprints!r}.items():
+    if getattr(sys.modules.get(name), "__fingerprint__", None) != fingerprint:
+        # not preloaded by a warm executor, or another version: ours, from the files
+        for loaded in [known for known in sys.modules if known.split(".")[0] == "rlvr_envs"]:
+            del sys.modules[loaded]
+        break
+
+from rlvr_envs.verifiers.code.harness import main
+
+sys.exit(main())
+"""
+
+
+@functools.cache
+def harness_modules() -> dict[str, str]:
+    """The harness's modules, for a warm executor to execute once per worker rather than
+    once per job (`sandboxes.warm.WarmPythonExecutor`'s ``modules``): dotted name ->
+    source, in import order. Each source ends by setting ``__fingerprint__``, which the
+    job's ``main.py`` checks, so a worker holding another version is never used."""
+    package = resources.files(__package__)
+    modules = {}
+    for name in _HARNESS_MODULES:
+        source = package.joinpath(name).read_text(encoding="utf-8")
+        modules[f"{__package__}.{name.removesuffix('.py')}"] = (
+            f"{source}\n__fingerprint__ = {_fingerprint(source)!r}\n"
+        )
+    return modules
+
+
+def _fingerprint(source: str) -> str:
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()[:32]
 
 
 @functools.cache
@@ -59,7 +100,13 @@ def harness_files(*, rewriter: bool = False) -> dict[str, str | bytes]:
     with its bytecode (`_bytecode`), and a ``main.py`` that runs it; with `rewriter`, the
     module that rewrites test code too."""
     package = resources.files(__package__)
-    files: dict[str, str | bytes] = {"main.py": _MAIN}
+    fingerprints = {
+        f"{__package__}.{name.removesuffix('.py')}": _fingerprint(
+            package.joinpath(name).read_text(encoding="utf-8")
+        )
+        for name in _HARNESS_MODULES
+    }
+    files: dict[str, str | bytes] = {"main.py": _MAIN.format(fingerprints=fingerprints)}
     folder = __package__.replace(".", "/")
     parts = folder.split("/")
     for depth in range(1, len(parts) + 1):

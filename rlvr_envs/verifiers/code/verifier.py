@@ -42,7 +42,7 @@ from rlvr_envs.sources.base import Problem
 from rlvr_envs.verification import Status, Verification
 from rlvr_envs.verifiers.base import DEFAULT_MAX_RESPONSE_CHARS, BatchVerifier, screen_response
 from rlvr_envs.verifiers.code.extract import extract_code
-from rlvr_envs.verifiers.code.function_job import FunctionWork
+from rlvr_envs.verifiers.code.function_job import FunctionWork, harness_modules
 from rlvr_envs.verifiers.code.io_runs import IoWork
 from rlvr_envs.verifiers.code.options import CodeOptions
 from rlvr_envs.verifiers.code.spec import FunctionTests, parse_spec
@@ -57,8 +57,9 @@ class CodeVerifier(BatchVerifier):
 
     Args:
         options: see `CodeOptions`.
-        executor: the sandbox to run in; default `sandboxes.default_executor()`, created
-            on first use and closed by `close`.
+        executor: the sandbox to run in; default ``sandboxes.default_executor(warm=True)``
+            (Python in a warm bubblewrap sandbox that has the harness loaded, where it
+            runs), created on first use and closed by `close`.
     """
 
     name = "code"
@@ -79,7 +80,8 @@ class CodeVerifier(BatchVerifier):
             if self._executor is None:
                 from sandboxes import default_executor  # the backends load only when needed
 
-                self._executor = default_executor()
+                # warm where it runs, with the harness loaded once per worker, not per job
+                self._executor = default_executor(warm=True, modules=harness_modules())
             return self._executor
 
     def verify_batch(

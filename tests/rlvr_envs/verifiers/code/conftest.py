@@ -1,6 +1,6 @@
-"""The sandbox the code-verifier tests run in: the real default one (bubblewrap here,
-else the process backend), as the conventions require for every verdict path and every
-reward hack."""
+"""The sandbox the code-verifier tests run in: the one `CodeVerifier` makes for itself (warm
+bubblewrap with the harness loaded here, else the cold default), as the conventions require
+for every verdict path and every reward hack (which also meet the cold one)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 from rlvr_envs.sources.base import Problem
 from rlvr_envs.verification import Verification
 from rlvr_envs.verifiers.code import CodeOptions, CodeVerifier
+from rlvr_envs.verifiers.code.function_job import harness_modules
 from sandboxes import Executor, SandboxUnavailable, default_executor
 
 FAST = CodeOptions(test_timeout=2.0, timeout=10.0)
@@ -20,9 +21,9 @@ FAST = CodeOptions(test_timeout=2.0, timeout=10.0)
 
 @pytest.fixture(scope="session")
 def executor() -> Iterator[Executor]:
-    """`sandboxes.default_executor()`; the tests skip where no sandbox runs."""
+    """The verifier's own executor; the tests skip where no sandbox runs."""
     try:
-        chosen = default_executor()
+        chosen = default_executor(warm=True, modules=harness_modules())
     except SandboxUnavailable as exc:
         pytest.skip(str(exc))
     with chosen:

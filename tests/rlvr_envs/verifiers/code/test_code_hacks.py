@@ -5,8 +5,8 @@ same tests written both ways (MBPP asserts in mode ``full`` and HumanEval's ``ch
 mode ``complete``). The hacks marked ``fools_naive`` really work against the usual
 in-process check (program, test code and ``check(add)`` in one interpreter, judged by its
 exit status): `test_the_hack_fools_a_naive_checker` shows it, so their zero here is earned.
-Every hack meets both the default sandbox and the warm one (``warm-bwrap``): the fast path
-must hold as well.
+Every hack meets both the cold default sandbox and the one the verifier makes for itself
+(``warm-bwrap`` with the harness loaded in each worker): the fast path must hold as well.
 """
 
 from __future__ import annotations
@@ -21,17 +21,18 @@ import pytest
 from rlvr_envs.sources.base import Problem
 from rlvr_envs.verification import Status
 from rlvr_envs.verifiers.code import CodeOptions, CodeVerifier, function_tests, io_tests
+from rlvr_envs.verifiers.code.function_job import harness_modules
 from sandboxes import Executor, SandboxUnavailable, default_executor
-from sandboxes.warm import WarmPythonExecutor
 
 
-@pytest.fixture(scope="module", params=["default", "warm-bwrap"])
+@pytest.fixture(scope="module", params=["cold", "warm"])
 def executor(request: pytest.FixtureRequest) -> Iterator[Executor]:
-    """The default sandbox, then the warm one (other languages go to a default one)."""
+    """The cold default sandbox, then the verifier's own (warm where it runs)."""
     try:
-        made = default_executor()
-        if request.param == "warm-bwrap":
-            made = WarmPythonExecutor(fallback=made)
+        if request.param == "cold":
+            made = default_executor()
+        else:
+            made = default_executor(warm=True, modules=harness_modules())
     except SandboxUnavailable as exc:
         pytest.skip(str(exc))
     with made:

@@ -534,10 +534,39 @@ def test_verdicts_and_the_verifier_pickle(verifier):
 
 def test_the_default_executor_is_the_real_sandbox():
     sandboxes = pytest.importorskip("sandboxes")
-    if not hasattr(sandboxes, "default_executor"):
-        pytest.skip("the sandbox backends have not landed yet")
     with CodeVerifier() as verifier:
         spec = function_tests(entry_point="add", test="assert add(1, 2) == 3")
         verdict = verifier.verify("def add(a, b):\n    return a + b", problem(spec))
         assert verdict.status is Status.CORRECT
         assert type(verifier.executor).__module__.startswith("sandboxes.")
+        if sandboxes.WarmPythonExecutor.available() is None:
+            assert verifier.executor.name == "warm-bwrap"
+
+
+PROBE = """
+import sys
+harness = sys.modules.get("rlvr_envs.verifiers.code.harness")
+print(getattr(harness, "__fingerprint__", None))
+exec(open("main.py").read().split("from rlvr_envs")[0])  # main.py's check, not its run
+print(sys.modules.get("rlvr_envs.verifiers.code.harness") is harness)
+"""
+
+
+@pytest.mark.parametrize("stale", [False, True], ids=["current", "stale"])
+def test_a_warm_worker_runs_the_harness_it_loaded_only_if_it_is_this_version(stale):
+    warm = pytest.importorskip("sandboxes.warm")
+    if warm.WarmPythonExecutor.available() is not None:
+        pytest.skip(warm.WarmPythonExecutor.available())
+    modules = function_job.harness_modules()
+    if stale:  # as another version of the harness would be marked
+        marked = "__fingerprint__ = '"
+        modules = {name: code.replace(marked, f"{marked}x") for name, code in modules.items()}
+    files = {**function_job.harness_files(), "probe.py": PROBE}
+    with warm.WarmPythonExecutor(1, modules=modules) as executor:
+        result = executor.run(Job(files=files, entry="probe.py"))
+        fingerprint, kept = result.stdout.decode().split()
+        assert fingerprint.startswith("x") is stale
+        assert kept == str(not stale)  # a stale one is dropped: the job imports its files
+        with CodeVerifier(executor=executor) as verifier:
+            spec = function_tests(entry_point="add", test="assert add(1, 2) == 3")
+            assert verifier.verify("def add(a, b):\n    return a + b", problem(spec)).is_correct
