@@ -6,7 +6,8 @@ namespace maps nobody to nobody), in which:
 
 - the root is an empty read-only tmpfs holding read-only binds of ``/usr`` (with the
   ``/bin``, ``/lib*``, ``/sbin`` links or binds), of the few ``/etc`` files the dynamic
-  linker and the compilers read (``ld.so.cache``, ``ld.so.conf*``, ``alternatives``), and
+  linker, the compilers and Coq read (``ld.so.cache``, ``ld.so.conf*``, ``alternatives``,
+  ``ocamlfind.conf``), and
   of each toolchain's install prefix when it is outside ``/usr``. Nothing else of the
   host exists: no ``/root``, ``/home``, ``/var``, ``/run``, no project dir, no other
   ``/etc`` file (no ``passwd``, no ``hosts``), no host ``/sys``; the host's installed
@@ -50,7 +51,13 @@ __all__ = ["BASE_DIRS", "ETC_FILES", "BwrapExecutor"]
 
 _WORKDIR = "/tmp/work"
 BASE_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
-ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/alternatives")
+ETC_FILES = (
+    "/etc/ld.so.cache",
+    "/etc/ld.so.conf",
+    "/etc/ld.so.conf.d",
+    "/etc/alternatives",
+    "/etc/ocamlfind.conf",  # where Coq finds its plugins (ltac, micromega, ...)
+)
 
 
 class BwrapExecutor(Executor):
