@@ -46,6 +46,8 @@ __all__ = [
 
 ENTRY_POINT_GROUP = "rlvr_envs.tasks"
 TASKS_PATH_VARIABLE = "RLVR_TASKS_PATH"
+SUITE_SUFFIX = ".suite.yaml"
+"""Files in task folders that define evaluation suites, not tasks."""
 
 EnvT = TypeVar("EnvT", bound=type[TextEnv])
 
@@ -129,7 +131,8 @@ class TaskRegistry:
         return self.add_spec(load_task_file(path), origin=str(path))
 
     def add_folder(self, folder: str | Path, *, strict: bool = True) -> list[TaskEntry]:
-        """Register every ``*.yaml`` / ``*.yml`` under `folder` (recursively, sorted).
+        """Register every ``*.yaml`` / ``*.yml`` under `folder` (recursively, sorted), except
+        evaluation suites (``*.suite.yaml``, see `rlvr_envs.evaluation.suite`).
 
         Args:
             strict: raise on the first broken file; otherwise record it in `problems`.
@@ -138,7 +141,11 @@ class TaskRegistry:
         if not folder.is_dir():
             raise TaskError(f"task folder {folder} does not exist or is not a folder")
         added = []
-        files = sorted([*folder.rglob("*.yaml"), *folder.rglob("*.yml")])
+        files = sorted(
+            path
+            for path in [*folder.rglob("*.yaml"), *folder.rglob("*.yml")]
+            if not path.name.endswith(SUITE_SUFFIX)
+        )
         for path in files:
             try:
                 added.append(self.add_file(path))

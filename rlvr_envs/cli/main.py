@@ -17,6 +17,8 @@ from importlib.metadata import EntryPoint, entry_points
 
 from rlvr_envs import __version__
 from rlvr_envs.cli import (
+    compare_cmd,
+    eval_cmd,
     grade,
     list_tasks,
     play,
@@ -29,7 +31,17 @@ from rlvr_envs.cli.common import EXIT_USAGE, UsageError
 from rlvr_envs.errors import RlvrError
 
 COMMAND_GROUP = "rlvr_envs.commands"
-_BUILTIN = (list_tasks, show_task, verify_responses, grade, play, validate_tasks, sandbox_cmd)
+_BUILTIN = (
+    list_tasks,
+    show_task,
+    verify_responses,
+    grade,
+    play,
+    validate_tasks,
+    sandbox_cmd,
+    eval_cmd,
+    compare_cmd,
+)
 
 
 def _plugin_commands() -> dict[str, EntryPoint]:
