@@ -41,6 +41,7 @@ from sandboxes.job import Execution, Job, Language, Limits, RunStatus
 
 __all__ = [
     "GRACE_SECONDS",
+    "HARNESS_SERVICE",
     "FunctionWork",
     "harness_files",
     "harness_modules",
@@ -56,6 +57,10 @@ _RESULT_KEYS = {"tests": list, "passed": int, "failed": int, "total": int}
 
 _HARNESS_MODULES = ("candidate_process.py", "recorder.py", "harness.py")
 """In import order: each imports only the standard library and those before it."""
+HARNESS_SERVICE = f"{__package__}.harness:answer"
+"""The harness as a warm sandbox's service (`harness.answer`): with `harness_modules`, a
+`sandboxes.warm.WarmPythonExecutor` answers a function-test job with it, and a job then
+costs one process (the candidate's) instead of two."""
 _REWRITER_MODULE = "asserts.py"
 """Shipped only with test code the host could not rewrite (`asserts.prepared`)."""
 _MAIN = """import sys
@@ -181,6 +186,7 @@ class FunctionWork(Work):
             language=Language.PYTHON,
             stdin=json.dumps(stdin),
             limits=Limits(wall_seconds=seconds, cpu_seconds=seconds, memory_mb=options.memory_mb),
+            service=None if tests is None else HARNESS_SERVICE,  # it cannot rewrite tests
         )
         self._result: Execution | Exception | None = None
 
