@@ -27,7 +27,20 @@ Protocol, on a SOCK_SEQPACKET socket to the host (one message per datagram):
   zygote). Nor does the child read stdin: it becomes the job's fd 0, so a job's program
   that forks before it reads its input (the code verifier's harness) gives its children
   no copy of it.
-- host → zygote ``K``: kill the running job (its output passed the cap).
+- host → zygote ``K``: kill the running job (its output passed the cap), or request.
+- host → zygote ``Q``, when CONFIG names a ``service`` (``"module:function"``): a request
+  for the service, with the job's header and three fds: a memfd holding the request, and
+  the stdout and stderr pipes. The service is a child forked once (again if it dies or
+  overruns a request): it keeps our uid, which is not the jobs' when there are two, with
+  every capability dropped, no_new_privs, our seccomp filter, undumpable. It calls
+  ``function(request, limits, jobs)`` and writes what it returns to stdout (a traceback to
+  stderr and exit code 1 if it raises), then says ``D``. Meanwhile it may run jobs of its
+  own through `Jobs`: ``J`` messages on its socket, as the host's, plus up to four fds the
+  job gets as 3, 4, ... (pipes to talk to it); each is a fresh child like any job, killed
+  on the service's ``K``, its result sent to the service. The host gets one result for the
+  request (``killed`` ``wall`` when the service overran and was replaced, ``service_died``
+  when it died). So the service may hold what no job may see (a code verifier's tests):
+  the jobs are forks of the zygote, which never holds a request.
 - EOF: the host is gone: kill every job process and exit.
 
 One job, in the child, before any of the job's code runs: a new session; the job's uid
@@ -53,9 +66,10 @@ its job arrives.
 
 After each job, before its result is sent, every process the job left behind is killed and
 reaped (the zygote is a child subreaper: orphans come back to it, and their CPU time
-counts). In the sandbox's pid namespace every process but bwrap's init, the zygote and the
-spare is the job's: ``kill(-1, SIGKILL)`` (atomic against forks) when there is no spare,
-else rounds of SIGKILL over ``/proc`` until none is left. Outside a sandbox
+counts). In the sandbox's pid namespace every process but bwrap's init, the zygote, the
+spare and the service is the job's: ``kill(-1, SIGKILL)`` (atomic against forks) when
+there is neither spare nor service, else rounds of SIGKILL over ``/proc`` until none is
+left. Outside a sandbox
 (``warm-process``) the zygote kills its descendants, found through ``/proc``. Then, once
 the result is out and before the next job starts, the scratch directories (``/tmp`` and
 ``/dev/shm`` in the sandbox, the work root otherwise) are emptied and SysV IPC objects

@@ -48,6 +48,20 @@ confined to that user namespace; a job's process drops every one of them.
   the job, which is what makes "kill everything else" exact; with two uids the job cannot
   reach the zygote, and with one it can only stop or kill it (and is found out).
 
+**A resident service** (``service="module:function"``, usually of `modules`): a job that
+names it (`Job.service`) is not run; its stdin goes to the service of the worker's
+sandbox as a request, and the answer comes back as the job's stdout (an exception: exit
+code 1 and its traceback on stderr). The service is forked from the zygote once and
+lives on: what it holds, no job can reach (another uid when we are root, no
+capabilities, undumpable; with one uid a job can kill or stop it, which ends that
+request ``killed`` or ``timeout``, and a new one takes the next). It can run jobs of its
+own in the sandbox, each a fresh fork of the zygote with the job's limits, isolation and
+cleanup, that it talks to over pipes (`sandboxes._warm_zygote.Jobs`). A request past its
+job's wall limit is a ``timeout``, and its service is replaced. The code verifier's harness
+is one: its tests stay in the service, each candidate runs in a fresh job, and a
+verification costs one process instead of two. Executors without the service run the
+job's program, which must answer the same way.
+
 ``warm-process`` (`WarmProcessExecutor`), where bubblewrap cannot run: the zygote is a plain
 child process; jobs get the same per-job treatment in a private work dir under a fresh
 host temp dir, and leftovers are found through ``/proc`` and killed. As root, jobs run as

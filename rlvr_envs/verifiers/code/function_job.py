@@ -1,7 +1,8 @@
 """Function tests on the host's side: the harness job, and reading its signed result.
 
 One job per verification: the trusted harness (`rlvr_envs.verifiers.code.harness`, see
-`harness_files`) with the spec on stdin: the program, the prompt, the test code (rewritten
+`harness_files`; where the executor runs it as a service, `HARNESS_SERVICE`, the service
+answers the job instead) with the spec on stdin: the program, the prompt, the test code (rewritten
 here, once per problem: `asserts.prepared`), the time limits and a fresh random nonce. The
 harness runs the tests and prints its result, which is believed only if it is one JSON
 object carrying that nonce: the candidate runs in another process that never holds the

@@ -1,4 +1,5 @@
-"""The trusted harness of function tests: the main program of every function-test job.
+"""The trusted harness of function tests: the main program of every function-test job, or
+the resident service of a warm sandbox that answers those jobs in their stead (`answer`).
 
 Runs in the sandbox, never on the host, and imports only the standard library and its
 sibling modules, which ship with it (`rlvr_envs.verifiers.code.function_job.harness_files`):
@@ -40,6 +41,13 @@ gets a fresh child (a new interpreter, since the parent now holds the tests), wh
 the program again. Past the whole-verification ``timeout`` no call runs: the tests left
 fail at once. A program that does not compile, fails while loading, or lacks the entry point fails
 every test with that reason.
+
+As a warm sandbox's service (`answer`; `sandboxes.warm`), the parent is long-lived and
+holds every request's tests, so no candidate is ever forked from it: each candidate
+process is a job of the sandbox, a fresh fork of its zygote (which never holds a
+request), run as another uid than the service's where there are two. The sandbox has
+made the service what `_isolate` makes a job's parent, and a later child after a timeout
+or crash is simply another such job. One process per verification instead of two.
 
 The parent's stdout carries one JSON object, then it exits 0: the nonce, the per-test
 results (at most `MAX_REPORTED_TESTS`, failures first; the counts are exact), excerpts of
