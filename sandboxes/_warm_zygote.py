@@ -27,7 +27,20 @@ Protocol, on a SOCK_SEQPACKET socket to the host (one message per datagram):
   zygote). Nor does the child read stdin: it becomes the job's fd 0, so a job's program
   that forks before it reads its input (the code verifier's harness) gives its children
   no copy of it.
-- host → zygote ``K``: kill the running job (its output passed the cap).
+- host → zygote ``K``: kill the running job (its output passed the cap), or request.
+- host → zygote ``Q``, when CONFIG names a ``service`` (``"module:function"``): a request
+  for the service, with the job's header and three fds: a memfd holding the request, and
+  the stdout and stderr pipes. The service is a child forked once (again if it dies or
+  overruns a request): it keeps our uid, which is not the jobs' when there are two, with
+  every capability dropped, no_new_privs, our seccomp filter, undumpable. It calls
+  ``function(request, limits, jobs)`` and writes what it returns to stdout (a traceback to
+  stderr and exit code 1 if it raises), then says ``D``. Meanwhile it may run jobs of its
+  own through `Jobs`: ``J`` messages on its socket, as the host's, plus up to four fds the
+  job gets as 3, 4, ... (pipes to talk to it); each is a fresh child like any job, killed
+  on the service's ``K``, its result sent to the service. The host gets one result for the
+  request (``killed`` ``wall`` when the service overran and was replaced, ``service_died``
+  when it died). So the service may hold what no job may see (a code verifier's tests):
+  the jobs are forks of the zygote, which never holds a request.
 - EOF: the host is gone: kill every job process and exit.
 
 One job, in the child, before any of the job's code runs: a new session; the job's uid
@@ -53,9 +66,10 @@ its job arrives.
 
 After each job, before its result is sent, every process the job left behind is killed and
 reaped (the zygote is a child subreaper: orphans come back to it, and their CPU time
-counts). In the sandbox's pid namespace every process but bwrap's init, the zygote and the
-spare is the job's: ``kill(-1, SIGKILL)`` (atomic against forks) when there is no spare,
-else rounds of SIGKILL over ``/proc`` until none is left. Outside a sandbox
+counts). In the sandbox's pid namespace every process but bwrap's init, the zygote, the
+spare and the service is the job's: ``kill(-1, SIGKILL)`` (atomic against forks) when
+there is neither spare nor service, else rounds of SIGKILL over ``/proc`` until none is
+left. Outside a sandbox
 (``warm-process``) the zygote kills its descendants, found through ``/proc``. Then, once
 the result is out and before the next job starts, the scratch directories (``/tmp`` and
 ``/dev/shm`` in the sandbox, the work root otherwise) are emptied and SysV IPC objects
@@ -71,6 +85,7 @@ import atexit
 import builtins
 import contextlib
 import ctypes
+import fcntl
 import gc
 import importlib
 import importlib.machinery
@@ -98,6 +113,7 @@ _CLONE_NEWIPC, _CLONE_NEWNET = 0x08000000, 0x40000000
 _MS_NOSUID, _MS_NODEV, _MS_REMOUNT = 2, 4, 32
 _SETUP_FAILED = 127  # the child's exit code when it failed before running the job
 _MAX_MESSAGE = 1 << 16
+_MAX_EXTRA_FDS = 4  # fds a service's job gets as 3, 4, ...
 _BLOCKED = {
     signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2,
     signal.SIGALRM, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU, signal.SIGPIPE,
@@ -132,6 +148,7 @@ class _Zygote:
         self.scratch: list[str] = config["scratch"]  # what a job can write to, emptied after
         self.sizes = {"/tmp": 0, "/dev/shm": 0}  # as we last set them (0: as bwrap made them)
         self.spare: _Spare | None = None
+        self.service: _Spare | None = None  # forked on the first request, again if it dies
         _prctl(_PR_SET_DUMPABLE, 0)  # no ptrace, no /proc/<pid>/mem for jobs of our uid
         _prctl(_PR_SET_CHILD_SUBREAPER, 1)  # a job's orphans come back to us to be reaped
         # The host stops us by closing the socket; these wait, blocked, and a child
@@ -182,10 +199,14 @@ class _Zygote:
             if not message:
                 for fd in fds:
                     os.close(fd)
+                if self.service is not None:
+                    self.end_service()
                 self.kill_leftovers(spare_too=True)
                 return
             if message[:1] == b"J" and len(fds) == 4:
-                self.run_job(message, fds)
+                self.run_job(message, fds, self.control)
+            elif message[:1] == b"Q" and len(fds) == 3 and self.config["service"]:
+                self.run_request(message, fds)
             else:  # a late kill request, or nonsense: drop it
                 for fd in fds:
                     os.close(fd)
@@ -210,7 +231,17 @@ class _Zygote:
                 self.discard(self.spare)
                 self.spare = None
 
-    def run_job(self, header: bytes, fds: list[int]) -> None:
+    def run_job(
+        self, header: bytes, fds: list[int], client: _socket.socket, deadline: float = 0.0
+    ) -> dict[str, Any]:
+        """Run one job for `client` (the host, or the service): kill requests come from it
+        and the result goes to it. The job's fds: payload, stdin, stdout, stderr, then any
+        it gets as 3, 4, ... (only the service sends those). `deadline`, if set, cuts the
+        job's wall time short (the service's request ends then).
+
+        Returns the result sent; a job for the host ends with its ``R``, and a gone host
+        ends us.
+        """
         limits = json.loads(header[1:])
         if self.sandboxed:
             self.resize("/tmp", limits["scratch_bytes"])
@@ -234,7 +265,8 @@ class _Zygote:
         for fd in (*fds, errors_w):
             os.close(fd)
         child.socket.close()
-        killed, host_gone = self.supervise(child, started + limits["wall_seconds"])
+        stop = started + limits["wall_seconds"]
+        killed, host_gone = self.supervise(child, min(stop, deadline) if deadline else stop, client)
         _, status, usage = os.wait4(child.pid, 0)
         wall = time.monotonic() - started
         os.close(child.pidfd)
@@ -253,18 +285,118 @@ class _Zygote:
             "setup_error": setup_error,
         }
         if host_gone:
+            if self.service is not None:
+                self.end_service()
             self.kill_leftovers(spare_too=True)
             self.clean_scratch()
             sys.exit(0)
         with contextlib.suppress(OSError):
-            self.control.send(json.dumps(result).encode())
+            client.send(json.dumps(result).encode())
         _remove(self.work)  # before the spare makes its own; the host need not wait for it
         if self.prefork:  # the next job's child gets ready while the host turns round
             self.spare = self.fork_spare()
             self.release_spare()
         self.clean_scratch()  # the next request waits in the socket until this is done
+        if client is self.control:
+            with contextlib.suppress(OSError):
+                self.control.send(b"R")  # ready: the host times the next job from here
+        return result
+
+    def run_request(self, header: bytes, fds: list[int]) -> None:
+        """Hand a request to the service and run its jobs until it answers ``D``, dies, or
+        runs out of time (then it is killed, and forked anew for the next request); then
+        tell the host as for a job. The answer itself went straight into the host's pipes
+        (`fds`: the request's memfd, stdout, stderr), which we never read."""
+        limits = json.loads(header[1:])
+        started = time.monotonic()
+        deadline = started + limits["wall_seconds"]
+        if self.service is None:
+            self.service = self.fork_service()
+        service = self.service
+        with contextlib.suppress(OSError):  # one that died since is reaped below
+            _send_fds(service.socket, header, fds)
+        for fd in fds:
+            os.close(fd)
+        killed, answer, status = "", None, None
+        cpu, peak = 0.0, 0
+        poller = select.poll()
+        for fd in (service.pidfd, service.socket.fileno(), self.control.fileno()):
+            poller.register(fd, select.POLLIN)
+        while answer is None and status is None:
+            timeout = deadline - time.monotonic()
+            if timeout <= 0:
+                killed, status = "wall", self.end_service()
+                break
+            for fd, _ in poller.poll(max(1, int(timeout * 1000) + 1)):
+                if fd == self.control.fileno():
+                    try:
+                        request = self.control.recv(_MAX_MESSAGE)
+                    except OSError:
+                        request = b""
+                    self.end_service()
+                    if not request:  # the host is gone
+                        self.kill_leftovers(spare_too=True)
+                        self.clean_scratch()
+                        sys.exit(0)
+                    killed, status = "request", 0
+                    break
+                if fd == service.pidfd:  # it died by itself
+                    status = self.end_service()
+                    break
+                try:
+                    message, job_fds = _recv_fds(service.socket, 4 + _MAX_EXTRA_FDS)
+                except OSError:
+                    message, job_fds = b"", []
+                if message[:1] == b"J" and len(job_fds) >= 4:
+                    result = self.run_job(message, job_fds, service.socket, deadline)
+                    cpu += result["cpu_seconds"] + result["leftover_cpu_seconds"]
+                    peak = max(peak, result["peak_kb"])
+                    if result["killed"] == "request":  # the host's kill was for the request
+                        killed, status = "request", self.end_service()
+                    break  # the deadline may have passed meanwhile
+                for job_fd in job_fds:
+                    os.close(job_fd)
+                if message[:1] == b"D":
+                    answer = json.loads(message[1:])
+                    break
+        exit_code = answer["exit_code"] if answer else None
+        result = {
+            "exit_code": exit_code,
+            "wait_status": (exit_code & 0xFF) << 8 if answer else status,
+            "wall_seconds": time.monotonic() - started,
+            "cpu_seconds": cpu,
+            "leftover_cpu_seconds": 0.0,
+            "peak_kb": peak,
+            "killed": killed,
+            "leftovers": 0,
+            "setup_error": "",
+            "service_died": answer is None and not killed,
+        }
         with contextlib.suppress(OSError):
-            self.control.send(b"R")  # ready: the host times the next job from here
+            self.control.send(json.dumps(result).encode())
+            self.control.send(b"R")
+
+    def fork_service(self) -> _Spare:
+        """The service: a child that answers the host's requests (`_service`)."""
+        ours, theirs = _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_SEQPACKET)
+        pid = os.fork()
+        if pid == 0:
+            ours.close()
+            _service(self, theirs)
+        theirs.close()
+        return _Spare(pid, os.pidfd_open(pid), ours)
+
+    def end_service(self) -> int:
+        """Kill the service and reap it: its wait status."""
+        service, self.service = self.service, None
+        assert service is not None
+        if service.status is None:
+            with contextlib.suppress(OSError):
+                os.kill(service.pid, signal.SIGKILL)
+            service.status = os.waitpid(service.pid, 0)[1]
+        os.close(service.pidfd)
+        service.socket.close()
+        return service.status
 
     def resize(self, path: str, size: int) -> None:
         """Give the tmpfs at `path` the job's size (a job's quota of scratch space)."""
@@ -273,16 +405,19 @@ class _Zygote:
             if _libc.mount(None, path.encode(), None, flags, f"size={size}".encode()) == 0:
                 self.sizes[path] = size
 
-    def supervise(self, child: _Spare, deadline: float) -> tuple[str, bool]:
+    def supervise(self, child: _Spare, deadline: float, client: _socket.socket) -> tuple[str, bool]:
         """Wait for the job's process to exit; kill the job at `deadline` or when asked.
 
-        Returns why the zygote killed it (``""``: it did not) and whether the host is gone.
+        Returns why the zygote killed it (``""``: it did not; ``wall``; ``request``: the
+        host asked, ``host``: the host is gone; ``service``: the service asked, or died)
+        and whether the host is gone.
         """
         killed = ""
         host_gone = False
         poller = select.poll()
         poller.register(child.pidfd, select.POLLIN)
-        poller.register(self.control, select.POLLIN)
+        for source in {self.control, client}:
+            poller.register(source, select.POLLIN)
         while True:
             timeout = deadline - time.monotonic()
             if timeout <= 0 and not killed:
@@ -292,15 +427,17 @@ class _Zygote:
             for fd, _ in poller.poll(wait_ms):
                 if fd == child.pidfd:
                     return killed, host_gone
+                source = self.control if fd == self.control.fileno() else client
                 try:
-                    request = self.control.recv(_MAX_MESSAGE)
+                    request = source.recv(_MAX_MESSAGE)
                 except OSError:
                     request = b""
-                if not request:  # the host closed the executor, or died
-                    host_gone = True
-                    poller.unregister(self.control)
+                if not request:  # hung up: the executor was closed, the host or service died
+                    poller.unregister(fd)
+                    host_gone = host_gone or source is self.control
+                why = "service" if source is not self.control else "request" if request else "host"
                 if not killed:
-                    killed = "request" if request else "host"
+                    killed = why
                     self.kill_job()
 
     def kill_job(self) -> None:
@@ -308,18 +445,23 @@ class _Zygote:
         if self.sandboxed:
             self.kill_round()
         else:
-            _kill_descendants()
+            _kill_descendants(self.children())
+
+    def children(self) -> list[_Spare]:
+        """Our children that are no job's: the spare and the service."""
+        return [child for child in (self.spare, self.service) if child is not None]
 
     def kill_round(self) -> bool:
-        """One SIGKILL to every process of the sandbox but init, us and the spare: whether
-        there was any. Without a spare, ``kill(-1)`` does it atomically."""
-        if self.spare is None:
+        """One SIGKILL to every process of the sandbox but init, us, the spare and the
+        service: whether there was any. Without the last two, ``kill(-1)`` does it
+        atomically."""
+        if self.spare is None and self.service is None:
             try:
                 os.kill(-1, signal.SIGKILL)
             except ProcessLookupError:
                 return False
             return True
-        keep = {"1", str(os.getpid()), str(self.spare.pid)}
+        keep = {"1", str(os.getpid()), *(str(child.pid) for child in self.children())}
         found = False
         for name in os.listdir("/proc"):
             if name.isdigit() and name not in keep:
@@ -335,10 +477,10 @@ class _Zygote:
             self.spare = None
         cpu, peak, count = 0.0, 0, 0
         while True:
-            alive = self.kill_round() if self.sandboxed else _kill_descendants()
+            alive = self.kill_round() if self.sandboxed else _kill_descendants(self.children())
             while True:  # reap what has died
                 try:
-                    pid, _, usage = os.wait4(-1, os.WNOHANG)
+                    pid, status, usage = os.wait4(-1, os.WNOHANG)
                 except ChildProcessError:
                     return cpu, peak, count
                 if pid == 0:
@@ -348,11 +490,14 @@ class _Zygote:
                     self.spare.socket.close()
                     self.spare = None
                     continue
+                if self.service is not None and pid == self.service.pid:
+                    self.service.status = status  # its request, if any, learns it
+                    continue
                 cpu += usage.ru_utime + usage.ru_stime
                 peak = max(peak, usage.ru_maxrss)
                 count += 1
-            if not alive and self.spare is not None:
-                return cpu, peak, count  # the only child left is the spare
+            if not alive and self.children():
+                return cpu, peak, count  # the only children left are no job's
             time.sleep(0.0002)  # killed processes take a moment to exit
 
     def discard(self, spare: _Spare) -> None:
@@ -378,12 +523,13 @@ class _Zygote:
 
 
 class _Spare:
-    """A forked child waiting for its job, as the zygote sees it."""
+    """A forked child waiting for its job (or the service), as the zygote sees it."""
 
     def __init__(self, pid: int, pidfd: int, socket: _socket.socket) -> None:
         self.pid = pid
         self.pidfd = pidfd
         self.socket = socket
+        self.status: int | None = None  # its wait status, once reaped
 
 
 def _child(zygote: _Zygote, channel: _socket.socket) -> NoReturn:
@@ -401,11 +547,13 @@ def _child(zygote: _Zygote, channel: _socket.socket) -> NoReturn:
         failure = exc
     errors_w = -1
     try:
-        header, fds = _recv_fds(channel, 5)
-        if len(fds) != 5:  # the zygote is gone
+        header, fds = _recv_fds(channel, 5 + _MAX_EXTRA_FDS)
+        if len(fds) < 5:  # the zygote is gone
             os._exit(_SETUP_FAILED)
         channel.close()
-        payload_fd, stdin_fd, stdout_fd, stderr_fd, errors_w = fds
+        payload_fd, stdin_fd, stdout_fd, stderr_fd, *extra, errors_w = fds
+        if extra:  # they go to 3, 4, ...: out of the way of those first
+            errors_w, *extra = (_moved_up(fd) for fd in (errors_w, *extra))
         if failure is not None:
             raise failure
         job = marshal.loads(_read_all(payload_fd))
@@ -424,6 +572,8 @@ def _child(zygote: _Zygote, channel: _socket.socket) -> NoReturn:
         os.dup2(stdin_fd, 0)  # dup2 leaves the copies inheritable
         os.dup2(stdout_fd, 1)
         os.dup2(stderr_fd, 2)
+        for number, fd in enumerate(extra, 3):
+            os.dup2(fd, number)
         entry = os.path.join(zygote.work, job["entry"])
         main.__file__ = entry
         main.__loader__ = importlib.machinery.SourceFileLoader("__main__", entry)
@@ -434,10 +584,124 @@ def _child(zygote: _Zygote, channel: _socket.socket) -> NoReturn:
         with contextlib.suppress(BaseException):
             os.write(errors_w, f"{type(exc).__name__}: {exc}".encode())
         os._exit(_SETUP_FAILED)
-    os.closerange(3, 1 << 20)  # the setup-error pipe too: from here on it is the job's turn
+    os.closerange(3 + len(extra), 1 << 20)  # the setup-error pipe too: the job's turn now
     sys.stdin, sys.stdout, sys.stderr = zygote.streams
     sys.__stdin__, sys.__stdout__, sys.__stderr__ = zygote.streams
     os._exit(_run_main(main, job["files"][job["entry"]]))
+
+
+def _service(zygote: _Zygote, channel: _socket.socket) -> NoReturn:
+    """Become the service: answer the host's requests with the configured handler until
+    the zygote hangs up.
+
+    The service holds the requests' data (the jobs it starts get none of it: each is a
+    fresh fork of the zygote), so no job may reach it. It keeps the zygote's uid, which
+    is not the jobs' when there are two, and gives up every capability: a job can neither
+    signal nor trace it (nor, being undumpable, read its memory); with one uid, a job can
+    only kill or stop it, which ends that request killed or timed out.
+    """
+    code = 1
+    try:
+        keep = channel.fileno()
+        os.closerange(3, keep)
+        os.closerange(keep + 1, 1 << 20)  # the control socket, the spare's, pidfds
+        devnull = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(devnull, fd)
+        os.close(devnull)
+        os.setsid()
+        if _libc.capset(*zygote.capabilities) != 0:
+            raise OSError(ctypes.get_errno(), "capset")
+        _libc.prctl(_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+        _prctl(_PR_SET_NO_NEW_PRIVS, 1)
+        if not zygote.sandboxed:
+            _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if zygote.seccomp is not None:
+            zygote.seccomp.install()
+        module, _, name = zygote.config["service"].partition(":")
+        handler = getattr(importlib.import_module(module), name)
+        jobs = Jobs(channel)
+        while True:
+            header, fds = _recv_fds(channel, 3)
+            if not header:
+                code = 0
+                break
+            if header[:1] == b"Q" and len(fds) == 3:
+                exit_code = _answer(handler, json.loads(header[1:]), fds, jobs)
+                channel.send(b"D" + json.dumps({"exit_code": exit_code}).encode())
+            for fd in fds:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+    finally:
+        os._exit(code)
+
+
+def _answer(handler: Any, limits: dict[str, Any], fds: list[int], jobs: Jobs) -> int:
+    """One request: the handler's answer to the request's data goes to its stdout, an
+    exception's traceback to its stderr (exit code 1, as a crashed program's)."""
+    request_fd, stdout_fd, stderr_fd = fds
+    try:
+        answer = handler(_read_all(request_fd), limits, jobs)
+        _write_fd(stdout_fd, answer)
+        return 0
+    except BaseException:
+        with contextlib.suppress(BaseException):
+            import traceback  # only on a failure: the zygote stays small
+
+            _write_fd(stderr_fd, traceback.format_exc().encode("utf-8", "replace"))
+        return 1
+
+
+class Jobs:
+    """The service's way to run jobs in its sandbox: each one a fresh child of the zygote,
+    as the host's jobs are, with the same isolation and cleanup; one at a time.
+
+    A job: `files` ({name: text or bytes}, run as ``python ENTRY``), `limits` (the keys of
+    the host's job header: ``wall_seconds``, ``cpu_seconds``, ``memory_mb``, ``processes``,
+    ``open_files``, ``file_size_mb``, ``scratch_bytes``, ``shm_bytes``), its stdout and
+    stderr fds, and up to four more fds it gets as 3, 4, ... (pipes to talk to it).
+    """
+
+    def __init__(self, channel: _socket.socket) -> None:
+        self.channel = channel
+
+    def start(
+        self,
+        files: dict[str, str | bytes],
+        limits: dict[str, Any],
+        stdout: int,
+        stderr: int,
+        extra: list[int],
+        entry: str = "main.py",
+    ) -> None:
+        if len(extra) > _MAX_EXTRA_FDS:
+            raise ValueError(f"a job gets at most {_MAX_EXTRA_FDS} more fds")
+        payload = os.memfd_create("job", os.MFD_CLOEXEC)
+        stdin = os.memfd_create("stdin", os.MFD_CLOEXEC)
+        try:
+            _write_fd(payload, marshal.dumps({"files": files, "entry": entry, "argv": []}))
+            os.lseek(payload, 0, os.SEEK_SET)
+            header = b"J" + json.dumps(limits).encode()
+            _send_fds(self.channel, header, [payload, stdin, stdout, stderr, *extra])
+        finally:
+            os.close(payload)
+            os.close(stdin)
+
+    def fileno(self) -> int:
+        """Readable when the running job's result has come."""
+        return self.channel.fileno()
+
+    def kill(self) -> None:
+        """Kill the running job (its result still comes)."""
+        self.channel.send(b"K")
+
+    def result(self) -> dict[str, Any]:
+        """The running job's result (blocks until it ends): how it ended, as the zygote
+        tells the host (``exit_code``, ``killed``, ``cpu_seconds``, ...)."""
+        message = self.channel.recv(_MAX_MESSAGE)
+        if not message:
+            raise EOFError("the zygote is gone")
+        return json.loads(message)
 
 
 def _prepare(zygote: _Zygote) -> types.ModuleType:
@@ -598,6 +862,13 @@ def _send_fds(sock: _socket.socket, message: bytes, fds: list[int]) -> None:
     sock.sendmsg([message], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, rights)])
 
 
+def _moved_up(fd: int) -> int:
+    """`fd` moved to a number above 3 + `_MAX_EXTRA_FDS` (closing the old one)."""
+    moved = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 4 + _MAX_EXTRA_FDS)
+    os.close(fd)
+    return moved
+
+
 def _write_file(name: str, content: str | bytes) -> None:
     directory = os.path.dirname(name)
     if directory:
@@ -664,8 +935,9 @@ def _count_processes(uid: int) -> int:
     return count
 
 
-def _kill_descendants() -> bool:
-    """SIGKILL every descendant of this process (a /proc scan): whether there was any.
+def _kill_descendants(keep: list[_Spare]) -> bool:
+    """SIGKILL every descendant of this process but `keep` and theirs (a /proc scan):
+    whether there was any.
 
     Only when this process has children: a job's orphans come back to us (we are a child
     subreaper), so with none, there is nothing left to find.
@@ -685,7 +957,8 @@ def _kill_descendants() -> bool:
                 continue
             children.setdefault(int(fields[1]), []).append(int(name))
     found = False
-    todo = list(children.get(os.getpid(), []))
+    kept = {child.pid for child in keep}
+    todo = [pid for pid in children.get(os.getpid(), []) if pid not in kept]
     while todo:
         pid = todo.pop()
         found = True

@@ -87,6 +87,10 @@ class Job:
         argv: arguments after the program.
         limits: see `Limits`.
         entry: the file to run among `files` (default: the language's entry file).
+        service: a service that answers this job in its stead where an executor runs it
+            (``"module:function"``, see `sandboxes.warm`): its stdin goes to the service as
+            a request, and its answer comes back as the job's stdout. Executors without
+            it run the program, which must do the same.
     """
 
     source: str | None = None
@@ -96,6 +100,7 @@ class Job:
     argv: tuple[str, ...] = ()
     limits: Limits = field(default_factory=Limits)
     entry: str | None = None
+    service: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "language", Language(self.language))

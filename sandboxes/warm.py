@@ -48,6 +48,20 @@ confined to that user namespace; a job's process drops every one of them.
   the job, which is what makes "kill everything else" exact; with two uids the job cannot
   reach the zygote, and with one it can only stop or kill it (and is found out).
 
+**A resident service** (``service="module:function"``, usually of `modules`): a job that
+names it (`Job.service`) is not run; its stdin goes to the service of the worker's
+sandbox as a request, and the answer comes back as the job's stdout (an exception: exit
+code 1 and its traceback on stderr). The service is forked from the zygote once and
+lives on: what it holds, no job can reach (another uid when we are root, no
+capabilities, undumpable; with one uid a job can kill or stop it, which ends that
+request ``killed`` or ``timeout``, and a new one takes the next). It can run jobs of its
+own in the sandbox, each a fresh fork of the zygote with the job's limits, isolation and
+cleanup, that it talks to over pipes (`sandboxes._warm_zygote.Jobs`). A request past its
+job's wall limit is a ``timeout``, and its service is replaced. The code verifier's harness
+is one: its tests stay in the service, each candidate runs in a fresh job, and a
+verification costs one process instead of two. Executors without the service run the
+job's program, which must answer the same way.
+
 ``warm-process`` (`WarmProcessExecutor`), where bubblewrap cannot run: the zygote is a plain
 child process; jobs get the same per-job treatment in a private work dir under a fresh
 host temp dir, and leftovers are found through ``/proc`` and killed. As root, jobs run as
@@ -134,6 +148,8 @@ class WarmPythonExecutor(Executor):
             that import them pay nothing. For code that runs in every job of a kind (a
             harness); it must import nothing but the standard library and each other.
             Whatever a job finds in them, every job can read, so nothing secret.
+        service: ``"module:function"`` (of `modules`, usually) that answers jobs naming
+            it (`Job.service`) in their stead: see the module. None: no service.
         separate_uid: run jobs as ``nobody``, apart from the zygote. Default: when we are
             root (only root may map a second uid). False: jobs keep the zygote's uid.
 
@@ -157,6 +173,7 @@ class WarmPythonExecutor(Executor):
         fallback: Executor | None = None,
         preload: Iterable[str] = DEFAULT_PRELOAD,
         modules: Mapping[str, str] | None = None,
+        service: str | None = None,
         separate_uid: bool | None = None,
     ) -> None:
         if (reason := self.available()) is not None:
@@ -174,6 +191,7 @@ class WarmPythonExecutor(Executor):
         """In the zygotes' command lines, so that their processes can be found."""
         self._preload = tuple(preload)
         self._modules = dict(modules or {})
+        self.service = service
         self._lock = threading.Lock()  # guards _live and _closed
         self._idle: queue.SimpleQueue[_Worker | None] = queue.SimpleQueue()  # None: not started
         for _ in range(self.workers):
@@ -233,7 +251,7 @@ class WarmPythonExecutor(Executor):
             return self.fallback.run(job)
         if os.getpid() != self._pid:
             raise RuntimeError(f"this {type(self).__name__} belongs to the parent process")
-        request = _Request.of(job)
+        request = _Request.of(job, service=job.service is not None and job.service == self.service)
         if isinstance(request, str):
             return Execution(RunStatus.ERROR, None, backend=self.name, detail=request)
         for _ in range(2):  # a worker found dead before the job started: once more
@@ -315,6 +333,7 @@ class WarmPythonExecutor(Executor):
             "job_gid": SANDBOX_UID if self.separate_uid else None,
             "preload": list(self._preload),
             "modules": list(self._modules.items()),
+            "service": self.service,
             "argv": [self.python, *_PYTHON_FLAGS],
             "tag": self.tag,
             **fields,
@@ -474,8 +493,8 @@ class _Request:
         self.header = header
 
     @classmethod
-    def of(cls, job: Job) -> _Request | str:
-        """The request, or why the job cannot run."""
+    def of(cls, job: Job, *, service: bool = False) -> _Request | str:
+        """The request, or why the job cannot run; with `service`, one for the service."""
         files = job.files or {"main.py": job.source or ""}
         entry = job.entry or "main.py"
         if entry not in files:
@@ -494,6 +513,8 @@ class _Request:
             "file_size_mb": limits.file_size_mb,
             "open_files": limits.open_files,
         }
+        if service:  # the service has its program: only the request and the limits go
+            return cls(b"", job.stdin_bytes, b"Q" + json.dumps(header).encode())
         return cls(marshal.dumps(job_data, 4), job.stdin_bytes, b"J" + json.dumps(header).encode())
 
 
@@ -573,7 +594,10 @@ class _Worker:
             for fd, data in ((memfd, request.payload), (stdin, request.stdin)):
                 _write_all(fd, data)
                 os.lseek(fd, 0, os.SEEK_SET)
-            socket.send_fds(self.control, [request.header], [memfd, stdin, out_w, err_w])
+            if request.header[:1] == b"Q":  # for the service: the request, and where to answer
+                socket.send_fds(self.control, [request.header], [stdin, out_w, err_w])
+            else:
+                socket.send_fds(self.control, [request.header], [memfd, stdin, out_w, err_w])
         except OSError:
             self.broken = True
             os.close(out_r)
@@ -638,6 +662,9 @@ class _Worker:
         seconds = time.monotonic() - started
         if result is None:
             return self._lost(failure, killed_for, limits, seconds, common)
+        if result.get("service_died") and self.separate_uid:  # no job can do that
+            detail = "the warm sandbox's service died; a new one takes the next request"
+            return Execution(RunStatus.ERROR, None, wall_seconds=seconds, detail=detail, **common)
         if result["setup_error"]:
             events = [{"event": "failed", "detail": f"job setup: {result['setup_error']}"}]
         else:

@@ -150,13 +150,13 @@ def run_code(args: argparse.Namespace) -> int:
 
 
 def _executor(backend: str | None, jobs: int | None) -> Executor:
-    from rlvr_envs.verifiers.code.function_job import harness_modules
+    from rlvr_envs.verifiers.code.function_job import HARNESS_SERVICE, harness_modules
     from sandboxes import SandboxError, default_executor, get_executor
 
     try:
-        if backend is None:  # as CodeVerifier's own: warm where it runs, harness loaded
-            warm = {"modules": harness_modules()} | ({} if jobs is None else {"workers": jobs})
-            executor = default_executor(warm=True, **warm)
+        if backend is None:  # as CodeVerifier's own: warm where it runs, harness a service
+            warm = {"modules": harness_modules(), "service": HARNESS_SERVICE}
+            executor = default_executor(warm=True, **warm, **({"workers": jobs} if jobs else {}))
         else:
             executor = get_executor(backend)
     except SandboxError as exc:

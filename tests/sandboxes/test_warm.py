@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import dataclasses
+import json
 import os
 import secrets
 import signal
@@ -605,6 +607,154 @@ def test_close_leaves_no_process_behind(kind):
     assert _tagged(executor) == {}
     with pytest.raises(SandboxError, match="closed"):
         executor.start()
+
+
+SERVICE_SOURCE = """
+import json, os, time
+
+COUNT = [0]
+
+
+def handle(request, limits, jobs):
+    COUNT[0] += 1
+    order = json.loads(request)
+    reply = {"count": COUNT[0], "limits": sorted(limits)}
+    if "job" in order:  # a job that reads fd 3 and answers on fd 4
+        to_r, to_w = os.pipe()
+        from_r, from_w = os.pipe()
+        out_r, out_w = os.pipe()
+        job_limits = dict(limits, wall_seconds=order.get("job_wall", 5.0))
+        jobs.start({"main.py": order["job"]}, job_limits, out_w, out_w, [to_r, from_w])
+        for fd in (to_r, from_w, out_w):
+            os.close(fd)
+        os.write(to_w, order.get("send", "").encode())
+        os.close(to_w)
+        reply["from_job"] = os.read(from_r, 1 << 16).decode()
+        if order.get("kill"):
+            jobs.kill()
+        result = jobs.result()
+        reply.update(job_exit=result["exit_code"], killed=result["killed"])
+        reply["job_out"] = b"".join(iter(lambda: os.read(out_r, 1 << 16), b"")).decode()
+    if order.get("raise"):
+        raise ValueError("asked to")
+    time.sleep(order.get("sleep", 0))
+    return json.dumps(reply).encode()
+"""
+SERVICE = "svc:handle"
+ECHO_JOB = "import os\nos.write(4, os.read(3, 100)[::-1])\nprint('job stdout')\n"
+
+
+def _with_service(kind: str) -> WarmPythonExecutor:
+    return _build(kind, modules={"svc": SERVICE_SOURCE}, service=SERVICE)
+
+
+def ask(executor: Executor, order: dict, wall: float = 5.0) -> tuple[Execution, dict | None]:
+    limits = dataclasses.replace(LIMITS, wall_seconds=wall)
+    job = Job(source="print('the program ran')", stdin=json.dumps(order), limits=limits)
+    result = executor.run(dataclasses.replace(job, service=SERVICE))
+    answered = result.ok and result.exit_code == 0 and result.stdout.startswith(b"{")
+    return result, json.loads(result.stdout) if answered else None
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_service_answers_jobs_that_name_it_and_runs_jobs_of_its_own(kind):
+    with _with_service(kind) as executor:
+        first, answer = ask(executor, {"job": ECHO_JOB, "send": "ping"})
+        assert answer is not None, first
+        assert answer["count"] == 1 and answer["from_job"] == "gnip"
+        assert answer["job_exit"] == 0 and answer["job_out"] == "job stdout\n", answer
+        assert "memory_mb" in answer["limits"] and "scratch_bytes" in answer["limits"]
+        _, answer = ask(executor, {})
+        assert answer is not None and answer["count"] == 2  # one service, alive between
+        plain = run(executor, "print('the program ran')")  # no service named: the program
+        assert plain.stdout == b"the program ran\n", plain
+    with _build(kind) as executor:  # an executor without the service runs the program
+        result, _ = ask(executor, {})
+        assert result.stdout == b"the program ran\n", result
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_service_past_its_time_is_a_timeout_and_is_replaced(kind):
+    with _with_service(kind) as executor:
+        ask(executor, {})
+        result, _ = ask(executor, {"sleep": 30}, wall=0.5)
+        assert result.status is RunStatus.TIMEOUT, result
+        assert result.wall_seconds < 3
+        _, answer = ask(executor, {})
+        assert answer is not None and answer["count"] == 1  # a new service
+
+
+def test_a_service_that_raises_is_a_failed_program_and_lives_on(default):
+    with _with_service("bwrap") as executor:
+        result, _ = ask(executor, {"raise": True})
+        assert result.status is RunStatus.OK and result.exit_code == 1, result
+        assert b"ValueError: asked to" in result.stderr
+        _, answer = ask(executor, {})
+        assert answer is not None and answer["count"] == 2
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_services_job_is_killed_on_request_and_its_leftovers_are_gone(kind):
+    daemon = (
+        "import os, time\n"
+        "if os.fork() == 0:\n"
+        "    os.setsid()\n"
+        "    time.sleep(30)\n"
+        "os.write(4, str(os.getpid()).encode())\n"
+        "time.sleep(30)\n"
+    )
+    probe = "import os\nos.write(4, repr([p for p in os.listdir('/proc') if p.isdigit()]).encode())"
+    with _with_service(kind) as executor:
+        started = time.monotonic()
+        _, answer = ask(executor, {"job": daemon, "kill": True})
+        assert answer is not None and answer["killed"] == "service", answer
+        assert answer["job_exit"] == -signal.SIGKILL
+        assert time.monotonic() - started < 3
+        _, answer = ask(executor, {"job": probe})
+        assert answer is not None and answer["count"] == 2
+        if kind != "process":  # in its pid namespace: init, the zygote, the service, us
+            assert len(ast.literal_eval(answer["from_job"])) == 4, answer
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_job_can_neither_read_a_request_nor_keep_the_service_from_its_answer(kind):
+    prefix = b"LEAKCANARY"
+    secret, own = ((prefix + secrets.token_hex(16).encode()).decode() for _ in "ab")
+    attack = (
+        f"import os, signal\nOWN = {own!r}.encode()\n"
+        "try:\n"
+        "    os.kill(-1, signal.SIGKILL)  # every process it may signal but itself\n"
+        "except OSError:\n"
+        "    pass\n"
+        + SCAN.replace("bytes.fromhex(sys.argv[1])", repr(prefix))
+        + "os.write(4, repr(found).encode())\n"
+    )
+    with _with_service(kind) as executor:
+        result, answer = ask(executor, {"job": attack, "secret": secret})
+        if kind == "bwrap" and ROOT:  # another uid than the service's: out of its reach
+            assert answer is not None, result
+        if answer is not None:  # else it killed the service (one uid): no answer, no pass
+            assert answer["job_exit"] == 0
+            seen = set(ast.literal_eval(answer["from_job"]))
+            assert own.encode() in seen  # the scan sees what the job holds
+            assert secret.encode() not in seen
+        else:
+            assert result.status is RunStatus.KILLED, result
+        _, answer = ask(executor, {})
+        assert answer is not None
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_close_with_a_service_leaves_no_process_behind(kind):
+    executor = _with_service(kind)
+    outcome: list[tuple[Execution, dict | None]] = []
+    thread = threading.Thread(target=lambda: outcome.append(ask(executor, {"sleep": 5})))
+    thread.start()
+    time.sleep(0.5)
+    executor.close()
+    thread.join(5)
+    assert outcome and outcome[0][0].status is RunStatus.KILLED, outcome
+    assert _tagged(executor) == {}
 
 
 class _Recorder(Executor):

@@ -1,7 +1,8 @@
 """Function tests on the host's side: the harness job, and reading its signed result.
 
 One job per verification: the trusted harness (`rlvr_envs.verifiers.code.harness`, see
-`harness_files`) with the spec on stdin: the program, the prompt, the test code (rewritten
+`harness_files`; where the executor runs it as a service, `HARNESS_SERVICE`, the service
+answers the job instead) with the spec on stdin: the program, the prompt, the test code (rewritten
 here, once per problem: `asserts.prepared`), the time limits and a fresh random nonce. The
 harness runs the tests and prints its result, which is believed only if it is one JSON
 object carrying that nonce: the candidate runs in another process that never holds the
@@ -41,6 +42,7 @@ from sandboxes.job import Execution, Job, Language, Limits, RunStatus
 
 __all__ = [
     "GRACE_SECONDS",
+    "HARNESS_SERVICE",
     "FunctionWork",
     "harness_files",
     "harness_modules",
@@ -56,6 +58,10 @@ _RESULT_KEYS = {"tests": list, "passed": int, "failed": int, "total": int}
 
 _HARNESS_MODULES = ("candidate_process.py", "recorder.py", "harness.py")
 """In import order: each imports only the standard library and those before it."""
+HARNESS_SERVICE = f"{__package__}.harness:answer"
+"""The harness as a warm sandbox's service (`harness.answer`): with `harness_modules`, a
+`sandboxes.warm.WarmPythonExecutor` answers a function-test job with it, and a job then
+costs one process (the candidate's) instead of two."""
 _REWRITER_MODULE = "asserts.py"
 """Shipped only with test code the host could not rewrite (`asserts.prepared`)."""
 _MAIN = """import sys
@@ -181,6 +187,7 @@ class FunctionWork(Work):
             language=Language.PYTHON,
             stdin=json.dumps(stdin),
             limits=Limits(wall_seconds=seconds, cpu_seconds=seconds, memory_mb=options.memory_mb),
+            service=None if tests is None else HARNESS_SERVICE,  # it cannot rewrite tests
         )
         self._result: Execution | Exception | None = None
 

@@ -1,4 +1,5 @@
-"""The trusted harness of function tests: the main program of every function-test job.
+"""The trusted harness of function tests: the main program of every function-test job, or
+the resident service of a warm sandbox that answers those jobs in their stead (`answer`).
 
 Runs in the sandbox, never on the host, and imports only the standard library and its
 sibling modules, which ship with it (`rlvr_envs.verifiers.code.function_job.harness_files`):
@@ -40,6 +41,13 @@ gets a fresh child (a new interpreter, since the parent now holds the tests), wh
 the program again. Past the whole-verification ``timeout`` no call runs: the tests left
 fail at once. A program that does not compile, fails while loading, or lacks the entry point fails
 every test with that reason.
+
+As a warm sandbox's service (`answer`; `sandboxes.warm`), the parent is long-lived and
+holds every request's tests, so no candidate is ever forked from it: each candidate
+process is a job of the sandbox, a fresh fork of its zygote (which never holds a
+request), run as another uid than the service's where there are two. The sandbox has
+made the service what `_isolate` makes a job's parent, and a later child after a timeout
+or crash is simply another such job. One process per verification instead of two.
 
 The parent's stdout carries one JSON object, then it exits 0: the nonce, the per-test
 results (at most `MAX_REPORTED_TESTS`, failures first; the counts are exact), excerpts of
@@ -211,6 +219,47 @@ class _Child:
 
 
 _UNCATCHABLE = (signal.SIGKILL, signal.SIGSTOP)
+_CANDIDATE_MAIN = f"from {wire.__name__} import serve\n\nserve()\n"
+
+
+class _ZygoteChild(_Child):
+    """A candidate process that is a job of the warm sandbox the service runs in (see
+    `answer`): a fresh fork of its zygote, which holds nothing of any request, set up and
+    cleaned up as the sandbox's own jobs are. Same pipes as `_Child`."""
+
+    def __init__(self, jobs: Any, limits: dict[str, Any]) -> None:  # not _Child.__init__
+        fds: list[int] = []
+        try:
+            for _ in range(4):
+                read, write = os.pipe2(os.O_CLOEXEC)
+                fds += [read, write]
+            (req_r, self.request, self.response, resp_w, out_r, out_w, err_r, err_w) = fds
+            jobs.start({"main.py": _CANDIDATE_MAIN}, limits, out_w, err_w, [req_r, resp_w])
+        except BaseException:
+            for fd in fds:
+                os.close(fd)
+            raise
+        for fd in (req_r, resp_w, out_w, err_w):
+            os.close(fd)
+        self.jobs = jobs
+        self.stdout, self.stderr = out_r, err_r
+        for fd in (self.request, self.response, self.stdout, self.stderr):
+            os.set_blocking(fd, False)
+        self.received = bytearray()
+        self.open_outputs = {self.stdout, self.stderr}
+        self.status: int | None = None
+
+    def exited(self) -> bool:
+        if self.status is None and select.select([self.jobs], [], [], 0)[0]:
+            self.status = self.jobs.result()["exit_code"]
+        return self.status is not None
+
+    def kill(self) -> int | None:
+        if self.status is None:
+            with contextlib.suppress(OSError):
+                self.jobs.kill()
+            self.status = self.jobs.result()["exit_code"]
+        return self.status
 
 
 def _become_candidate(
@@ -256,10 +305,14 @@ def _moved_up(fd: int) -> int:
 class Runner:
     """The parent's side of the candidate: spawns children, loads the program, makes calls.
 
-    `start` before the spec is read; `configure` with it; then `call`.
+    `start` before the spec is read; `configure` with it; then `call`. With `jobs` (the
+    service's, see `answer`), every child is a job of the sandbox with `limits`, and
+    `start` is not needed.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, jobs: Any = None, limits: dict[str, Any] | None = None) -> None:
+        self.jobs = jobs
+        self.limits = limits or {}
         self.child: _Child | None = None
         self.stdout = _Output()
         self.stderr = _Output()
@@ -363,7 +416,12 @@ class Runner:
         child's processes may not all be reaped yet) is tried again for up to a second."""
         for attempt in range(20):
             try:
-                self.child = _Child(fork=fork)
+                if self.jobs is not None:
+                    left = max(self.deadline - time.monotonic(), 0.0) + 1.0
+                    limits = dict(self.limits, wall_seconds=min(left, self.limits["wall_seconds"]))
+                    self.child = _ZygoteChild(self.jobs, limits)
+                else:
+                    self.child = _Child(fork=fork)
                 break
             except BlockingIOError:
                 if attempt == 19:
@@ -638,21 +696,52 @@ def _writable(path: str, here: str) -> bool:
 
 
 def main() -> int:
+    """The harness as a job's program: the spec on stdin, the result on stdout."""
     started = time.monotonic()
     problem = _isolate()
     runner = Runner()
     if problem is None:
         problem = runner.start()
     try:
-        spec = json.loads(sys.stdin.buffer.read().decode("utf-8"))
-        nonce = spec["nonce"]
-        if type(nonce) is not str:
-            raise TypeError("the nonce must be a string")
+        spec = _read_spec(sys.stdin.buffer.read())
     except Exception as exc:
         runner.close()
         sys.stderr.write(f"harness: unreadable job spec: {type(exc).__name__}: {exc}\n")
         return BAD_SPEC_EXIT
-    result: dict[str, Any] = {"nonce": nonce}
+    data = memoryview(_verify(spec, runner, started, problem))
+    while data:
+        data = data[os.write(1, data) :]
+    return 0
+
+
+def answer(request: bytes, limits: dict[str, Any], jobs: Any) -> bytes:
+    """The harness as a warm sandbox's service (`sandboxes.warm`): one verification per
+    request, its result as `main` prints it.
+
+    The service is long-lived and holds every request's tests, so the candidate never
+    runs in a fork of it: each candidate process is a job of the sandbox (`jobs`, with
+    `limits`), a fresh fork of its zygote. What `_isolate` does for a job, the sandbox has
+    done for the service (no job can signal, trace or read it), but for imports: the
+    service imports nothing from the jobs' folder, where every module of ours that a job
+    would find comes from.
+    """
+    started = time.monotonic()
+    for name in list(sys.modules):  # ours all came with the service: none from the disk
+        if name.split(".")[0] == "rlvr_envs" and hasattr(sys.modules[name], "__path__"):
+            sys.modules[name].__path__ = []
+    return _verify(_read_spec(request), Runner(jobs, limits), started, None)
+
+
+def _read_spec(data: bytes) -> dict[str, Any]:
+    spec = json.loads(data.decode("utf-8"))
+    if type(spec.get("nonce")) is not str:
+        raise TypeError("the nonce must be a string")
+    return spec
+
+
+def _verify(spec: dict[str, Any], runner: Runner, started: float, problem: str | None) -> bytes:
+    """Run the spec's tests with `runner`: the signed result, one JSON line."""
+    result: dict[str, Any] = {"nonce": spec["nonce"]}
     tests: list[dict[str, Any]] = []
     try:
         if problem is not None:
@@ -684,7 +773,4 @@ def main() -> int:
         stdout_bytes=runner.stdout.total,
         stderr_bytes=runner.stderr.total,
     )
-    data = memoryview((json.dumps(result) + "\n").encode("utf-8"))
-    while data:
-        data = data[os.write(1, data) :]
-    return 0
+    return (json.dumps(result) + "\n").encode("utf-8")

@@ -42,7 +42,11 @@ from rlvr_envs.sources.base import Problem
 from rlvr_envs.verification import Status, Verification
 from rlvr_envs.verifiers.base import DEFAULT_MAX_RESPONSE_CHARS, BatchVerifier, screen_response
 from rlvr_envs.verifiers.code.extract import extract_code
-from rlvr_envs.verifiers.code.function_job import FunctionWork, harness_modules
+from rlvr_envs.verifiers.code.function_job import (
+    HARNESS_SERVICE,
+    FunctionWork,
+    harness_modules,
+)
 from rlvr_envs.verifiers.code.io_runs import IoWork
 from rlvr_envs.verifiers.code.options import CodeOptions
 from rlvr_envs.verifiers.code.spec import FunctionTests, parse_spec
@@ -80,8 +84,10 @@ class CodeVerifier(BatchVerifier):
             if self._executor is None:
                 from sandboxes import default_executor  # the backends load only when needed
 
-                # warm where it runs, with the harness loaded once per worker, not per job
-                self._executor = default_executor(warm=True, modules=harness_modules())
+                # warm where it runs, the harness a service of each worker: one process a job
+                self._executor = default_executor(
+                    warm=True, modules=harness_modules(), service=HARNESS_SERVICE
+                )
             return self._executor
 
     def verify_batch(

@@ -21,7 +21,7 @@ import pytest
 from rlvr_envs.sources.base import Problem
 from rlvr_envs.verification import Status
 from rlvr_envs.verifiers.code import CodeOptions, CodeVerifier, function_tests, io_tests
-from rlvr_envs.verifiers.code.function_job import harness_modules
+from rlvr_envs.verifiers.code.function_job import HARNESS_SERVICE, harness_modules
 from sandboxes import Executor, SandboxUnavailable, default_executor
 
 
@@ -32,7 +32,7 @@ def executor(request: pytest.FixtureRequest) -> Iterator[Executor]:
         if request.param == "cold":
             made = default_executor()
         else:
-            made = default_executor(warm=True, modules=harness_modules())
+            made = default_executor(warm=True, modules=harness_modules(), service=HARNESS_SERVICE)
     except SandboxUnavailable as exc:
         pytest.skip(str(exc))
     with made:
@@ -76,8 +76,9 @@ def hack_verifier(executor):
         yield made
 
 
-# (program, fools a naive checker, a word the verdict's reason must contain)
-HACKS: dict[str, tuple[str, bool, str]] = {
+# (program, fools a naive checker, a word the verdict's reason must contain, or several
+# of which it must contain one)
+HACKS: dict[str, tuple[str, bool, str | tuple[str, ...]]] = {
     "os._exit(0) at import": (hack("import os\nos._exit(0)"), True, "exited with status 0"),
     "sys.exit(0) at import": (hack("import sys\nsys.exit(0)"), True, "SystemExit"),
     "os._exit(0) in the function": (
@@ -361,7 +362,9 @@ HACKS: dict[str, tuple[str, bool, str]] = {
             """
         ),
         False,
-        "killed",
+        # the harness killed; or, where the harness is the sandbox's service, the
+        # candidate's parent is the zygote, of another uid: the kill is refused
+        ("killed", "Operation not permitted"),
     ),
     "killing every process it can": (
         hack(
@@ -373,7 +376,7 @@ HACKS: dict[str, tuple[str, bool, str]] = {
                 except OSError:
                     pass
                 os.kill(-1, signal.SIGKILL)
-                return a + b
+                return a - b  # if the harness lives on (a service, another uid), it judges
             """
         ),
         False,
@@ -461,7 +464,8 @@ def test_every_hack_scores_zero(name, hack_verifier, executor):
         assert verdict.status is Status.WRONG, (layout, verdict)
         assert verdict.score == 0.0, (layout, verdict)
         assert verdict.details["passed"] == 0, (layout, verdict.details["tests"])
-        assert word in verdict.reason, (layout, verdict.reason)
+        words = (word,) if isinstance(word, str) else word
+        assert any(word in verdict.reason for word in words), (layout, verdict.reason)
 
 
 @pytest.mark.parametrize("name", NAIVE_FOOLED)
@@ -474,14 +478,19 @@ def test_the_hack_fools_a_naive_checker(name, tmp_path):
 
 
 def test_signals_do_not_disturb_the_harness(run_code):
-    """Every signal the candidate may send is ignored, but SIGKILL and SIGSTOP."""
+    """Every signal the candidate may send is ignored, but SIGKILL and SIGSTOP (where the
+    harness is the sandbox's service, the candidate's parent is the zygote, which it may
+    not signal at all)."""
     program = hack(
         """
         import os, signal
         def add(a, b):
             for number in signal.valid_signals():
                 if number not in (signal.SIGKILL, signal.SIGSTOP, signal.SIGCONT, 0):
-                    os.kill(os.getppid(), number)
+                    try:
+                        os.kill(os.getppid(), number)
+                    except PermissionError:
+                        pass
             return a + b
         """
     )
@@ -490,17 +499,26 @@ def test_signals_do_not_disturb_the_harness(run_code):
 
 
 def test_stopping_the_harness_is_a_timeout_and_wrong(run_code):
+    """Stopped, the harness says nothing: fail closed. Where it is the sandbox's service,
+    no candidate can stop it (nor its own parent, the zygote)."""
     program = hack(
         """
         import os, signal
         def add(a, b):
-            os.kill(os.getppid(), signal.SIGSTOP)
+            for pid in range(1, 100):
+                if pid != os.getpid():
+                    try:
+                        os.kill(pid, signal.SIGSTOP)
+                    except OSError:
+                        pass
             return a + b
         """
     )
     verdict = run_code(program, SPECS["check"], timeout=1.0)
-    assert verdict.status is Status.WRONG and verdict.score == 0.0
-    assert "ran past its 1 s limit" in verdict.reason
+    if "ran past its 1 s limit" not in verdict.reason:  # nothing it stopped was ours
+        assert verdict.status is Status.CORRECT, verdict.reason
+    else:
+        assert verdict.status is Status.WRONG and verdict.score == 0.0
 
 
 def test_a_module_planted_for_the_test_code_is_never_imported(run_code):
@@ -545,7 +563,6 @@ PROBE = hack(
     MARKER = ("SECRET-" + "MARKER-4f1d9c").encode()
     def probe():
         found = []
-        parent = os.getppid()
         def look(path, limit=1 << 22):
             try:
                 with open(path, "rb") as handle:
@@ -553,25 +570,29 @@ PROBE = hack(
                         found.append(path)
             except OSError:
                 pass
-        for name in ("environ", "cmdline", "fd/0", "fd/1", "fd/3", "fd/4", "fd/5"):
-            look(f"/proc/{parent}/{name}")
-        try:
-            with open(f"/proc/{parent}/maps") as maps, open(f"/proc/{parent}/mem", "rb") as mem:
-                for line in maps:
-                    start, end = (int(x, 16) for x in line.split()[0].split("-"))
-                    mem.seek(start)
-                    if MARKER in mem.read(min(end - start, 1 << 24)):
-                        found.append("mem")
-        except (OSError, ValueError):
-            pass
-        try:
-            os.listdir(f"/proc/{parent}/fd")
-            found.append("fd list")
-        except OSError:
-            pass
         libc = ctypes.CDLL(None, use_errno=True)
-        if libc.ptrace(16, parent, 0, 0) == 0:  # PTRACE_ATTACH
-            found.append("ptrace")
+        others = [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) != os.getpid()]
+        if os.getppid() not in others:
+            others.append(os.getppid())
+        for other in others[:64]:  # the harness: our parent, or the sandbox's service
+            for name in ("environ", "cmdline", "fd/0", "fd/1", "fd/3", "fd/4", "fd/5"):
+                look(f"/proc/{other}/{name}")
+            try:
+                with open(f"/proc/{other}/maps") as maps, open(f"/proc/{other}/mem", "rb") as mem:
+                    for line in maps:
+                        start, end = (int(x, 16) for x in line.split()[0].split("-"))
+                        mem.seek(start)
+                        if MARKER in mem.read(min(end - start, 1 << 24)):
+                            found.append(f"mem of {other}")
+            except (OSError, ValueError):
+                pass
+            try:
+                os.listdir(f"/proc/{other}/fd")
+                found.append(f"fd list of {other}")
+            except OSError:
+                pass
+            if libc.ptrace(16, other, 0, 0) == 0:  # PTRACE_ATTACH
+                found.append(f"ptrace of {other}")
         budget = 2000  # files: enough for the sandbox's scratch dirs, quick on a host's
         for top in (".", "..", "/tmp", "/dev/shm"):
             for root, _, files in os.walk(top):
