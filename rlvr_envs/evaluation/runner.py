@@ -136,7 +136,8 @@ def plan_size(suite: Suite, tasks: dict[str, tuple[str, Task]]) -> int:
 def _claim(output_dir: Path, suite: Suite, source: ModelSource) -> None:
     """Record which run the folder holds, or check that it holds this one."""
     run_file = output_dir / RUN_FILE
-    identity = {"suite": suite.to_dict(), "model": source.name}
+    # Through JSON and back, so tuples compare equal to the lists a file holds.
+    identity = json.loads(json.dumps({"suite": suite.to_dict(), "model": source.name}))
     if run_file.exists():
         recorded = json.loads(run_file.read_text(encoding="utf-8"))
         if {key: recorded.get(key) for key in identity} != identity:
