@@ -63,6 +63,8 @@ BLOCKED = textwrap.dedent(
 
     import gymnasium
     import rlvr_envs
+    import rlvr_envs.cli.main  # rlvr eval and compare are built in; models come by entry point
+    import rlvr_envs.evaluation
 
     env = gymnasium.make("rlvr/arithmetic-add-v1")
     prompt, info = env.reset(seed=0)
