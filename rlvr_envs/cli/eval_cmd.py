@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import shutil
 from pathlib import Path
 
 from rich.console import Console
@@ -20,7 +19,7 @@ from rich.progress import (
 
 from rlvr_envs.cli.common import EXIT_OK, UsageError, registry_from_args, tasks_dir_parent
 from rlvr_envs.evaluation.report import SUMMARY_MD, format_interval
-from rlvr_envs.evaluation.runner import RESULTS_FILE, RUN_FILE, evaluate
+from rlvr_envs.evaluation.runner import clear_run, evaluate
 from rlvr_envs.evaluation.sources import ModelSource, open_model_source
 from rlvr_envs.evaluation.suite import find_suite, suite_folders
 
@@ -103,9 +102,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         output = args.output or Path("runs/eval") / _slug(f"{suite.name}-{source.name}")
         if args.fresh:
-            for name in (RUN_FILE, RESULTS_FILE):
-                (output / name).unlink(missing_ok=True)
-            shutil.rmtree(output / "plots", ignore_errors=True)
+            clear_run(output)
         console.print(f"evaluating {source.name} on suite {suite.name} → {output}")
         progress = Progress(
             TextColumn("[bold]eval"),

@@ -21,7 +21,8 @@ from typing import Any
 
 from rlvr_envs.errors import ConfigError, DatasetError
 from rlvr_envs.evaluation.metrics import metric_seed
-from rlvr_envs.evaluation.report import write_report
+from rlvr_envs.evaluation.plots import PASS_AT_K_PNG, TASKS_PNG
+from rlvr_envs.evaluation.report import SUMMARY_JSON, SUMMARY_MD, write_report
 from rlvr_envs.evaluation.results import Mode, ResultsFile, read_results
 from rlvr_envs.evaluation.sources import (
     Generation,
@@ -34,7 +35,7 @@ from rlvr_envs.registry import TaskRegistry
 from rlvr_envs.sources.base import Problem
 from rlvr_envs.task import Task
 
-__all__ = ["RESULTS_FILE", "RUN_FILE", "EvalRun", "evaluate", "plan_size"]
+__all__ = ["RESULTS_FILE", "RUN_FILE", "EvalRun", "clear_run", "evaluate", "plan_size"]
 
 RUN_FILE = "run.json"
 RESULTS_FILE = "results.jsonl"
@@ -94,8 +95,8 @@ def evaluate(
     """
     started = time.perf_counter()
     output_dir.mkdir(parents=True, exist_ok=True)
-    _claim(output_dir, suite, source)
     tasks = {entry.task: _resolve(registry, entry) for entry in suite.tasks}
+    _claim(output_dir, suite, source)
     with ResultsFile(output_dir / RESULTS_FILE) as results:
         plan = list(_plan(suite, tasks, results.done))
         total = plan_size(suite, tasks)
@@ -122,6 +123,12 @@ def evaluate(
         produced=missing,
         seconds=time.perf_counter() - started,
     )
+
+
+def clear_run(output_dir: Path) -> None:
+    """Delete the files a run wrote into `output_dir` (and nothing else there)."""
+    for name in (RUN_FILE, RESULTS_FILE, SUMMARY_JSON, SUMMARY_MD, TASKS_PNG, PASS_AT_K_PNG):
+        (output_dir / name).unlink(missing_ok=True)
 
 
 def plan_size(suite: Suite, tasks: dict[str, tuple[str, Task]]) -> int:

@@ -11,6 +11,7 @@ from rlvr_envs import ConfigError, Status, Verification
 from rlvr_envs.evaluation import compare_runs, evaluate, load_suite_file
 from rlvr_envs.evaluation.response_source import ResponsesFileSource
 from rlvr_envs.evaluation.results import read_results, sample_key
+from rlvr_envs.evaluation.runner import clear_run
 
 
 def number(problem_id: str) -> int:
@@ -130,6 +131,10 @@ def test_a_folder_holding_another_run_is_refused(tmp_path, sums_registry, suite_
     other = load_suite_file(suite_file(samples=2))
     with pytest.raises(ConfigError, match=r"holds a run of suite 'mini'.*--fresh"):
         evaluate(other, scripted(), tmp_path / "run", registry=sums_registry)
+    (tmp_path / "run" / "notes.txt").write_text("mine")
+    clear_run(tmp_path / "run")  # what --fresh does: the run's files go, nothing else
+    assert [p.name for p in (tmp_path / "run").iterdir()] == ["notes.txt"]
+    assert evaluate(other, scripted(), tmp_path / "run", registry=sums_registry).produced == 18
 
 
 def test_responses_from_a_file_are_scored_like_a_model(tmp_path, sums_registry, suite_file):
