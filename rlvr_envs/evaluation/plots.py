@@ -67,6 +67,7 @@ def _task_bars(plt: Any, summary: dict[str, Any], path: Path) -> Path:
 def _pass_at_k_curves(plt: Any, summary: dict[str, Any], path: Path) -> Path:
     """pass@k against k for every task with samples, with a shaded 95% interval."""
     figure, axes = plt.subplots(figsize=(6.5, 4.5))
+    every_k = sorted({k for task in summary["tasks"] for k in _ks(task)})
     for task in summary["tasks"]:
         ks = _ks(task)
         if not ks:
@@ -82,6 +83,7 @@ def _pass_at_k_curves(plt: Any, summary: dict[str, Any], path: Path) -> Path:
             alpha=0.15,
         )
     axes.set_xscale("log", base=2)
+    axes.set_xticks(every_k, [str(k) for k in every_k])
     axes.set_xlabel("k (samples drawn)")
     axes.set_ylabel("pass@k, % (95% bootstrap interval)")
     axes.set_ylim(0, 100)
