@@ -10,6 +10,7 @@ each task's problems within the task.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from rlvr_envs.evaluation.metrics import (
 )
 from rlvr_envs.evaluation.report import format_interval
 from rlvr_envs.evaluation.results import read_results
-from rlvr_envs.evaluation.runner import RESULTS_FILE
+from rlvr_envs.evaluation.runner import RESULTS_FILE, RUN_FILE
 from rlvr_envs.evaluation.summary import problem_values
 
 __all__ = ["Delta", "compare_runs", "markdown_comparison"]
@@ -58,26 +59,29 @@ class Delta:
         }
 
 
-def _load(run_dir: Path) -> dict[str, list[dict[str, Any]]]:
+def _load(run_dir: Path) -> tuple[dict[str, list[dict[str, Any]]], set[int]]:
+    """A run's results by task, and the k of its suite's pass@k."""
     path = run_dir / RESULTS_FILE
     if not path.is_file():
         raise ConfigError(f"{run_dir} is not an evaluation run: it has no {RESULTS_FILE}")
     by_task: dict[str, list[dict[str, Any]]] = {}
     for record in read_results(path):
         by_task.setdefault(record["task"], []).append(record)
-    return by_task
+    run = json.loads((run_dir / RUN_FILE).read_text(encoding="utf-8"))
+    return by_task, set(run["suite"]["k"])
 
 
 def compare_runs(
     run_a: Path, run_b: Path, *, seed: int = 0, level: float = DEFAULT_LEVEL
 ) -> list[Delta]:
-    """Per task and metric (greedy accuracy, mean reward, pass@k for the k both runs
-    have), B - A on the problems both answered; then the macro averages.
+    """Per task and metric (greedy accuracy, mean reward, pass@k for the k both suites
+    report), B - A on the problems both answered; then the macro averages.
 
     Raises:
         ConfigError: a folder is not a run, or the runs share no task.
     """
-    a, b = _load(run_a), _load(run_b)
+    (a, ks_a), (b, ks_b) = _load(run_a), _load(run_b)
+    ks = sorted(ks_a & ks_b)
     common = [task for task in a if task in b]
     if not common:
         raise ConfigError(
@@ -87,7 +91,7 @@ def compare_runs(
     deltas: list[Delta] = []
     differences: dict[str, list[list[float]]] = {}
     for task in common:
-        for metric in _metrics(a[task], b[task]):
+        for metric in _metrics(a[task], b[task], ks):
             values_a = problem_values(a[task], metric)
             values_b = problem_values(b[task], metric)
             shared = sorted(set(values_a) & set(values_b))
@@ -123,13 +127,15 @@ def compare_runs(
     return deltas
 
 
-def _metrics(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> list[str]:
+def _metrics(a: list[dict[str, Any]], b: list[dict[str, Any]], ks: list[int]) -> list[str]:
+    """The metrics both runs of a task can give: pass@k for the k both suites report,
+    up to the fewer samples."""
+
     def samples(records: list[dict[str, Any]]) -> int:
         return max((r["sample"] + 1 for r in records if r["mode"] == "sampled"), default=0)
 
     n = min(samples(a), samples(b))
-    ks = [k for k in (1, 2, 4, 8, 16, 32, 64, 128) if k <= n]
-    return ["greedy_accuracy", "mean_reward", *(f"pass@{k}" for k in ks)]
+    return ["greedy_accuracy", "mean_reward", *(f"pass@{k}" for k in ks if k <= n)]
 
 
 def markdown_comparison(deltas: list[Delta], run_a: Path, run_b: Path, *, level: float) -> str:

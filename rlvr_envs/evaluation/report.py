@@ -58,7 +58,8 @@ def markdown_report(summary: dict[str, Any]) -> str:
         "",
         "Means over problems with 95% bootstrap intervals (problems resampled; seed "
         f"{summary['seed']}). Answers whose verification failed (timeout, verifier_error) are "
-        "left out of the scores and counted under infra.",
+        "left out of the scores and counted under infra. The macro average weighs every task "
+        "alike, over the tasks that have the metric.",
         "",
         "| task | problems | " + " | ".join(headers) + " | infra |",
         "|---|---|" + "---|" * len(headers) + "---|",
