@@ -30,6 +30,8 @@ step ``verification`` (a `Verification`).
 from __future__ import annotations
 
 import copy
+import dataclasses
+import time
 from abc import abstractmethod
 from typing import Any, ClassVar, SupportsFloat
 
@@ -42,6 +44,7 @@ from rlvr_envs.spaces import UnicodeText
 from rlvr_envs.spec import DEFAULT_RETRY_PROMPT
 from rlvr_envs.task import Message, Task
 from rlvr_envs.verification import Status, Verification
+from rlvr_envs.verifiers.base import Episode
 
 __all__ = ["TaskEnv", "TextEnv"]
 
@@ -195,6 +198,7 @@ class TaskEnv(TextEnv):
         self.split = split or task.spec.default_split
         self.task.source.check_split(self.split)
         self._problem: Problem | None = None
+        self._episode: Episode | None = None
 
     @property
     def problem(self) -> Problem | None:
@@ -202,6 +206,7 @@ class TaskEnv(TextEnv):
         return self._problem
 
     def _begin(self, options: dict[str, Any]) -> tuple[list[Message], dict[str, Any]]:
+        self._end_episode()
         split = self.split
         if "problem_id" in options:
             # A pinned id may name its own split ("test/17"), even on a training env.
@@ -211,11 +216,38 @@ class TaskEnv(TextEnv):
         else:
             self._problem = self.task.sample(self.split, self.np_random)
         info = {"problem_id": self._problem.id, "task_id": self.task.id, "split": split}
+        self._episode = self.task.verifier.start_episode(self._problem)
         return self.task.messages(self._problem), info
 
     def _judge(self, response: object) -> Verification:
         assert self._problem is not None  # step() only runs inside an episode
-        return self.task.verify(self._problem, response)
+        if self._episode is None:
+            return self.task.verify(self._problem, response)
+        started = time.perf_counter()
+        try:
+            verdict = self._episode.judge(response)
+        except Exception as exc:  # the verifier's bug, never the response's fault
+            verdict = Verification(
+                status=Status.VERIFIER_ERROR,
+                score=0.0,
+                reason=f"verifier failed: {type(exc).__name__}: {exc}",
+            )
+        if (
+            verdict.status is Status.CORRECT
+            or verdict.status.is_infrastructure_failure
+            or self._turn >= self.max_turns
+        ):
+            self._end_episode()  # the episode ends with this step: free its prover now
+        return dataclasses.replace(verdict, seconds=time.perf_counter() - started)
+
+    def _end_episode(self) -> None:
+        episode, self._episode = self._episode, None
+        if episode is not None:
+            episode.close()
+
+    def close(self) -> None:
+        self._end_episode()
+        super().close()
 
     def _reward(self, verification: Verification) -> float:
         return self.task.reward(verification)

@@ -26,6 +26,7 @@ import signal
 import subprocess
 import tempfile
 import time
+import weakref
 from collections.abc import Callable, Sequence
 
 from sandboxes.base import SandboxError, SandboxUnavailable
@@ -105,6 +106,9 @@ class SandboxSession:
         self._selector = selectors.DefaultSelector()
         self._selector.register(self._process.stdout, selectors.EVENT_READ)
         self._buffer = b""
+        # A session dropped without kill() (an environment never closed) still ends its
+        # program, at garbage collection or at exit.
+        self._end = weakref.finalize(self, _end, self._process, self._selector, self._workdir)
 
     @property
     def pid(self) -> int:
@@ -167,18 +171,7 @@ class SandboxSession:
 
     def kill(self) -> None:
         """End the session and everything in it; idempotent."""
-        if self._process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self._process.pid, signal.SIGKILL)
-        self._process.wait()
-        for stream in (self._process.stdin, self._process.stdout):
-            if stream is not None:
-                with contextlib.suppress(OSError):
-                    stream.close()
-        self._selector.close()
-        if self._workdir is not None:
-            self._workdir.cleanup()
-            self._workdir = None
+        self._end()
 
     def _drain(self) -> bool:
         """Append what is readable now; False at end of file."""
@@ -206,6 +199,24 @@ class SandboxSession:
 
     def __exit__(self, *exc_info: object) -> None:
         self.kill()
+
+
+def _end(
+    process: subprocess.Popen[bytes],
+    selector: selectors.BaseSelector,
+    workdir: tempfile.TemporaryDirectory[str] | None,
+) -> None:
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    for stream in (process.stdin, process.stdout):
+        if stream is not None:
+            with contextlib.suppress(OSError):
+                stream.close()
+    selector.close()
+    if workdir is not None:
+        workdir.cleanup()
 
 
 def _limits(memory_mb: int, file_size_mb: int) -> Callable[[], None]:

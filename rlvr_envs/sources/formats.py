@@ -24,6 +24,9 @@ format       record                      reference (put in the field ``answer``)
              "expected_output"}],        ``javascript``), default ``python``;
              "language"?}``              ``io-c``, ``io-cpp``, ``io-javascript``: the
                                          same with another default language
+``proof``    ``{"statement",             the statement (a theorem to prove); also
+             "preamble"?}`` or miniF2F   miniF2F's ``formal_statement``/``header``
+             ``{"formal_statement"}``    (see `rlvr_envs.sources.proof_records`)
 ===========  ==========================  ==============================================
 
 A record without its final answer (no ``####``, no box, an empty one, an unclosed brace)
@@ -74,6 +77,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal, get_args
 
 from rlvr_envs.errors import DatasetError
+from rlvr_envs.sources.proof_records import adapt_proof_record
 from rlvr_envs.verifiers.math.braces import closing_brace
 
 __all__ = [
@@ -91,7 +95,9 @@ __all__ = [
     "metadata_fields",
 ]
 
-RecordFormat = Literal["records", "gsm8k", "math", "mbpp", "io", "io-c", "io-cpp", "io-javascript"]
+RecordFormat = Literal[
+    "records", "gsm8k", "math", "mbpp", "io", "io-c", "io-cpp", "io-javascript", "proof"
+]
 RECORD_FORMATS: tuple[str, ...] = get_args(RecordFormat)
 
 CODE_LANGUAGES: dict[str, str] = {
@@ -230,6 +236,8 @@ def adapt_record(record_format: RecordFormat, record: Mapping[str, Any], where: 
         return _adapt_mbpp(record, where)
     if record_format in _IO_DEFAULT_LANGUAGE:
         return _adapt_io(record, where, _IO_DEFAULT_LANGUAGE[record_format])
+    if record_format == "proof":
+        return adapt_proof_record(record, where)
     raise ValueError(f"unknown record format {record_format!r}")  # excluded by the spec
 
 

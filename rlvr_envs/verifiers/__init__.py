@@ -12,6 +12,7 @@ from rlvr_envs.verifiers.base import DEFAULT_MAX_RESPONSE_CHARS, Verifier, scree
 from rlvr_envs.verifiers.code import CodeVerifier
 from rlvr_envs.verifiers.integer import IntegerVerifier
 from rlvr_envs.verifiers.math import MathVerifier
+from rlvr_envs.verifiers.proof.verifier import ProofVerifier
 
 __all__ = [
     "BUILTIN_VERIFIERS",
@@ -19,6 +20,7 @@ __all__ = [
     "CodeVerifier",
     "IntegerVerifier",
     "MathVerifier",
+    "ProofVerifier",
     "Verifier",
     "find_verifier",
     "screen_response",
@@ -28,6 +30,7 @@ BUILTIN_VERIFIERS: dict[str, type[Verifier]] = {
     CodeVerifier.name: CodeVerifier,
     IntegerVerifier.name: IntegerVerifier,
     MathVerifier.name: MathVerifier,
+    ProofVerifier.name: ProofVerifier,
 }
 
 

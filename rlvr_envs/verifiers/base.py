@@ -12,12 +12,18 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import replace
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from rlvr_envs.sources.base import Problem
 from rlvr_envs.verification import Status, Verification
 
-__all__ = ["DEFAULT_MAX_RESPONSE_CHARS", "BatchVerifier", "Verifier", "screen_response"]
+__all__ = [
+    "DEFAULT_MAX_RESPONSE_CHARS",
+    "BatchVerifier",
+    "Episode",
+    "Verifier",
+    "screen_response",
+]
 
 DEFAULT_MAX_RESPONSE_CHARS = 100_000
 """Longest response verified by default; longer ones are a ``format_error``."""
@@ -51,6 +57,19 @@ def screen_response(response: object, *, max_chars: int) -> Verification | None:
     if not response.strip():
         return reject(Status.UNPARSABLE, "response is empty")
     return None
+
+
+class Episode(Protocol):
+    """A verifier's state across the turns of one episode (a proof being built tactic by
+    tactic): each response is judged against what the earlier ones did."""
+
+    def judge(self, response: object) -> Verification:
+        """The verdict on the next response; never raises because of it."""
+        ...
+
+    def close(self) -> None:
+        """Release what the episode holds (a prover session); idempotent."""
+        ...
 
 
 class Verifier(ABC):
@@ -91,6 +110,11 @@ class Verifier(ABC):
                     reason=f"verifier {self.name!r} failed: {type(exc).__name__}: {exc}",
                 )
         return replace(verdict, seconds=time.perf_counter() - started)
+
+    def start_episode(self, problem: Problem) -> Episode | None:
+        """The state of a multi-turn episode on `problem`, for verifiers whose verdict
+        depends on the earlier turns; None (the default): every response stands alone."""
+        return None
 
     def verify_batch(
         self,

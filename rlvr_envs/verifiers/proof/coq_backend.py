@@ -239,7 +239,7 @@ class CoqSession(ProofSession):
         self.timeout = timeout
         self.script = []
         self.finished = False
-        self._lease: PoolLease[Coqtop] | None = backend.pool.acquire()
+        self._lease: PoolLease[Coqtop] | None = backend.pool.acquire(wait=False)
         try:
             coqtop = self._lease.worker
             self._base = _load_preamble(coqtop, theorem.preamble)
@@ -381,22 +381,25 @@ def _warm_check(
 
 
 def _load_preamble(coqtop: Coqtop, preamble: str) -> int:
-    """The state just after `preamble` on this session (loaded once, then revisited)."""
-    states: dict[str, int] = coqtop.__dict__.setdefault("preamble_states", {})
+    """The state just after `preamble` on this session. The last preamble loaded is kept:
+    a problem with the same one goes back to its state; another one goes back to the
+    start first (coqtop forgets the states of a branch it left, so only one is kept)."""
     preamble = preamble.strip()
-    if preamble in states:
-        coqtop.back_to(states[preamble], timeout=_SETUP_SECONDS)
-        return states[preamble]
+    loaded: tuple[str, int] | None = coqtop.__dict__.get("preamble_state")
+    if loaded is not None and loaded[0] == preamble:
+        coqtop.back_to(loaded[1], timeout=_SETUP_SECONDS)
+        return loaded[1]
+    coqtop.__dict__["preamble_state"] = None
     coqtop.back_to(coqtop.initial_state, timeout=_SETUP_SECONDS)
-    if not preamble:
-        states[preamble] = coqtop.initial_state
-        return coqtop.initial_state
-    reply = coqtop.run(preamble, timeout=_SETUP_SECONDS)
-    if reply.error is not None:
-        coqtop.back_to(coqtop.initial_state, timeout=_SETUP_SECONDS)
-        raise ProverError(f"the problem's preamble does not compile: {reply.error}")
-    states[preamble] = reply.state
-    return reply.state
+    state = coqtop.initial_state
+    if preamble:
+        reply = coqtop.run(preamble, timeout=_SETUP_SECONDS)
+        if reply.error is not None:
+            coqtop.back_to(coqtop.initial_state, timeout=_SETUP_SECONDS)
+            raise ProverError(f"the problem's preamble does not compile: {reply.error}")
+        state = reply.state
+    coqtop.__dict__["preamble_state"] = (preamble, state)
+    return state
 
 
 def _tactic_mode_rule(tactic: str) -> str | None:

@@ -76,13 +76,21 @@ class WarmPool(Generic[W]):
         finally:
             self.release(lease)
 
-    def acquire(self) -> PoolLease[W]:
-        """A worker until `release` (for borrowers that outlive one ``with`` block)."""
-        self._slots.acquire()
+    def acquire(self, *, wait: bool = True) -> PoolLease[W]:
+        """A worker until `release` (for borrowers that outlive one ``with`` block).
+
+        Args:
+            wait: wait for one of the pool's `size` slots. Without waiting, a borrower
+                that holds its worker for long (a tactic episode, which may be one of many
+                environments sharing the pool) gets an idle worker or a new one at once.
+        """
+        if wait:
+            self._slots.acquire()
         try:
-            return PoolLease(self._take())
+            return PoolLease(self._take(), counted=wait)
         except BaseException:
-            self._slots.release()
+            if wait:
+                self._slots.release()
             raise
 
     def release(self, lease: PoolLease[W]) -> None:
@@ -93,7 +101,8 @@ class WarmPool(Generic[W]):
         try:
             self._give_back(lease)
         finally:
-            self._slots.release()
+            if lease.counted:
+                self._slots.release()
 
     def warm_up(self) -> None:
         """Start every worker now rather than on first use."""
@@ -132,7 +141,7 @@ class WarmPool(Generic[W]):
         worker = lease.worker
         keep = not lease.discarded and self._healthy(worker)
         with self._lock:
-            if keep and not self._closed:
+            if keep and not self._closed and len(self._idle) < self.size:
                 self._idle.append(worker)
                 return
         worker.close()
@@ -148,8 +157,10 @@ class WarmPool(Generic[W]):
 class PoolLease(Generic[W]):
     """A borrowed worker."""
 
-    def __init__(self, worker: W) -> None:
+    def __init__(self, worker: W, *, counted: bool = True) -> None:
         self.worker = worker
+        self.counted = counted
+        """Whether the lease holds one of the pool's slots."""
         self.discarded = False
         self.released = False
 
