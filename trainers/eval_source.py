@@ -16,6 +16,7 @@ from pathlib import Path
 
 import torch
 
+from rlvr_envs import ConfigError as RlvrConfigError
 from rlvr_envs.evaluation import Generation, GenerationRequest, ModelSource
 from trainers.checkpoint import latest_checkpoint
 from trainers.config import DEFAULT_MODEL, ConfigError
@@ -109,7 +110,7 @@ def open_source(
     """
     precision = precision or "bf16-mixed"
     if precision not in PRECISIONS:
-        raise ConfigError(f"precision is {precision!r}; choose {' or '.join(PRECISIONS)}")
+        raise RlvrConfigError(f"precision is {precision!r}; choose {' or '.join(PRECISIONS)}")
     if threads:
         torch.set_num_threads(threads)
     name = model or DEFAULT_MODEL
@@ -118,8 +119,12 @@ def open_source(
         newest = latest_checkpoint(path / "checkpoints")
         if newest is not None:
             name = str(newest.path)
+    try:
+        loaded = load_model(name)
+    except ConfigError as exc:  # the trainers' own; `rlvr` reports rlvr_envs errors as usage
+        raise RlvrConfigError(str(exc)) from None
     return TransformersSource(
-        load_model(name),
+        loaded,
         name=name,
         batch_rows=batch_size or DEFAULT_BATCH_ROWS,
         autocast_dtype=PRECISIONS[precision],

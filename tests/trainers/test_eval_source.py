@@ -14,6 +14,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from rlvr_envs import ConfigError  # noqa: E402
 from rlvr_envs.evaluation import GenerationRequest, GenerationSettings  # noqa: E402
 from rlvr_envs.evaluation.results import sample_key  # noqa: E402
 from trainers.checkpoint import save_checkpoint  # noqa: E402
@@ -49,8 +50,10 @@ def test_a_trainer_run_folder_evaluates_its_newest_checkpoint(tiny_model, tmp_pa
     assert open_source(str(run)).name == str(newest)
     source = open_source(str(newest), batch_size=3, precision="fp32")  # the folder as-is
     assert source.batch_rows == 3 and source.autocast_dtype is None
-    with pytest.raises(Exception, match="precision is 'fp16'"):
+    with pytest.raises(ConfigError, match="precision is 'fp16'"):
         open_source(str(newest), precision="fp16")
+    with pytest.raises(ConfigError, match="not a checkpoint folder"):
+        open_source(str(tmp_path / "nothing"))
 
 
 @pytest.mark.timeout(300)
