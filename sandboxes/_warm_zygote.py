@@ -66,8 +66,8 @@ its job arrives.
 
 After each job, before its result is sent, every process the job left behind is killed and
 reaped (the zygote is a child subreaper: orphans come back to it, and their CPU time
-counts). In the sandbox's pid namespace every process but bwrap's init, the zygote, the
-spare and the service is the job's: ``kill(-1, SIGKILL)`` (atomic against forks) when
+counts). In the sandbox's pid namespace, where the zygote is init, every process but the
+zygote, the spare and the service is the job's: ``kill(-1, SIGKILL)`` (atomic against forks) when
 there is neither spare nor service, else rounds of SIGKILL over ``/proc`` until none is
 left. Outside a sandbox
 (``warm-process``) the zygote kills its descendants, found through ``/proc``. Then, once

@@ -25,10 +25,11 @@ confined to that user namespace; a job's process drops every one of them.
   cannot signal, stop or ptrace the zygote, nor write anywhere but ``/tmp`` and
   ``/dev/shm``. Unprivileged, one uid is all we may map: jobs keep the zygote's uid with
   every capability dropped. The zygote is not dumpable (no ptrace, no ``/proc/<pid>/mem``),
-  but a job can kill or stop it. That is detected (its socket closes, or it misses the
-  wall limit by `BACKSTOP_SECONDS`) and the sandbox replaced, and the job gets ``killed``
-  or ``timeout``, not ``error``: killing the supervisor must not turn a failed run into an
-  infrastructure failure. With two uids no job can, so the same events are ``error``.
+  and as the sandbox's init it gets no signal a job sends. Should it die or fall silent
+  anyway, that is detected (its socket closes, or it misses the wall limit by
+  `BACKSTOP_SECONDS`) and the sandbox replaced; the job gets ``killed`` or ``timeout``
+  with one uid (a job might have had a hand in it: that must not turn a failed run into an
+  infrastructure failure), ``error`` with two, where no job can.
 - **Per job, in the child** (details in `_warm_zygote`): the job's uid, no capabilities,
   no_new_privs, a seccomp filter (no new namespaces, no kernel keyrings, no io_uring, bpf,
   perf or userfaultfd), rlimits, stdin from a memfd, stdout and stderr straight into the
@@ -44,9 +45,11 @@ confined to that user namespace; a job's process drops every one of them.
   the zygote's hash-randomisation seed, and the page cache.
 - **No pid namespace per job**: its first process is its init, so a job would cost a
   second fork, plus the namespace's set-up and teardown: about a fork floor's worth again.
-  The sandbox's own pid namespace holds nothing but bwrap's init, the zygote, the spare and
-  the job, which is what makes "kill everything else" exact; with two uids the job cannot
-  reach the zygote, and with one it can only stop or kill it (and is found out).
+  The sandbox's own pid namespace holds nothing but the zygote, the spare, the service and
+  the job, which is what makes "kill everything else" exact. The zygote is the namespace's
+  init (bwrap's ``--as-pid-1``: no reaper of bwrap's, whose memory a job of its uid could
+  write): the kernel drops every signal a job sends it, and with two uids a job cannot
+  reach it at all.
 
 **A resident service** (``service="module:function"``, usually of `modules`): a job that
 names it (`Job.service`) is not run; its stdin goes to the service of the worker's
@@ -347,13 +350,15 @@ class WarmPythonExecutor(Executor):
             sandboxed=True,
             work=_WORKDIR,
             scratch=["/tmp", "/dev/shm"],
-            nproc_extra=0 if self.separate_uid else 2,  # bwrap's init and the zygote
+            # one uid: bwrap (outside, but of our uid), the zygote and the service count too
+            nproc_extra=0 if self.separate_uid else 2 + (self.service is not None),
             clean_ipc=True,
             unshare=False,
         )
         scratch, shm = (str(size) for size in _scratch_sizes(Limits(), 0))  # until a job's
         argv = [shutil.which("bwrap") or "bwrap", "--unshare-all", "--unshare-user"]
         argv += ["--die-with-parent", "--new-session", "--hostname", "sandbox", "--clearenv"]
+        argv += ["--as-pid-1"]  # the zygote is init: undumpable, and deaf to jobs' signals
         argv += ["--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin", "--setenv", "LANG", "C.UTF-8"]
         prefix = os.path.dirname(os.path.dirname(self.python))
         inside = any(prefix == base or prefix.startswith(base + "/") for base in BASE_DIRS)
