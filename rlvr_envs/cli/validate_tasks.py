@@ -1,4 +1,5 @@
-"""``rlvr validate``: load every task and its data; fail on the first broken one."""
+"""``rlvr validate``: load every task and its data, and every evaluation suite; report
+every broken one."""
 
 from __future__ import annotations
 
@@ -7,15 +8,17 @@ import sys
 
 from rlvr_envs.cli.common import EXIT_OK, EXIT_USAGE, registry_from_args, tasks_dir_parent
 from rlvr_envs.errors import RlvrError
+from rlvr_envs.evaluation.suite import load_suite_file, suite_files, suite_folders
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "validate",
         parents=[tasks_dir_parent()],
-        help="check that every task file, dataset and prompt loads",
+        help="check that every task file, dataset, prompt and suite loads",
         description="Load every registered task: validate its spec, read its data, draw its "
-        "finite splits and render one prompt per split. Exit status 2 on any problem.",
+        "finite splits and render one prompt per split; load every evaluation suite "
+        "(*.suite.yaml) and check that its tasks are registered. Exit status 2 on any problem.",
     )
     parser.set_defaults(run=run)
 
@@ -36,7 +39,18 @@ def run(args: argparse.Namespace) -> int:
             checked += 1
         except RlvrError as exc:
             problems.append(f"{entry.origin}: {exc}")
+    suites = 0
+    for path in suite_files(suite_folders(args.tasks_dir)).values():
+        try:
+            for entry in load_suite_file(path).tasks:
+                registry.resolve(entry.task)
+            suites += 1
+        except RlvrError as exc:
+            problems.append(f"{path}: {exc}")
     for problem in problems:
         print(f"rlvr: error: {problem}", file=sys.stderr)
-    print(f"rlvr: {checked} task(s) valid, {len(problems)} problem(s)", file=sys.stderr)
+    print(
+        f"rlvr: {checked} task(s) and {suites} suite(s) valid, {len(problems)} problem(s)",
+        file=sys.stderr,
+    )
     return EXIT_USAGE if problems else EXIT_OK

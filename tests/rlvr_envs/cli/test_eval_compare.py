@@ -10,9 +10,11 @@ from rlvr_envs import TaskRegistry
 
 
 @pytest.fixture
-def setup(tmp_path, task_file, unique_id):
-    """A task folder with a sums task, a suite of it, and answer files right and wrong."""
-    task_file(tmp_path / "tasks", unique_id)
+def setup(tmp_path, task_file, unique_id, sums_body):
+    """A task folder with a sums task, a suite of it, and answer files right and wrong.
+    (``--tasks-dir`` adds to the process-wide registry: a family of its own keeps this task
+    out of other tests' ``rlvr list --family testing``.)"""
+    task_file(tmp_path / "tasks", unique_id, sums_body.replace("testing", "eval-testing"))
     registry = TaskRegistry()
     registry.add_folder(tmp_path / "tasks")
     task = registry.task(unique_id)
@@ -77,3 +79,12 @@ def test_eval_usage_errors_exit_2_with_a_reason(rlvr, args, message):
 def test_eval_an_unknown_suite_exits_2(rlvr):
     status, _, err = rlvr("eval", "--suite", "nonesuch", "--responses", "x.jsonl")
     assert status == 2 and "no suite named 'nonesuch'" in err
+
+
+def test_validate_checks_suites_too(rlvr, tmp_path):
+    (tmp_path / "bad.suite.yaml").write_text("suite: bad\ntasks:\n  - {task: no-such-task-v1}\n")
+    status, _, err = rlvr("validate", "--tasks-dir", str(tmp_path))
+    assert status == 2
+    assert f"{tmp_path / 'bad.suite.yaml'}: no task 'no-such-task-v1' is registered" in err
+    status, _, err = rlvr("validate")
+    assert status == 0 and "3 suite(s) valid" in err
