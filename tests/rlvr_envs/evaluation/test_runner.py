@@ -175,3 +175,34 @@ def test_compare_flags_a_real_gain_and_not_noise(
     assert list(read_results(tmp_path / "a" / "results.jsonl"))  # the helper reads runs
     with pytest.raises(ConfigError, match="not an evaluation run"):
         compare_runs(tmp_path / "a", tmp_path / "nothing")
+
+
+def test_verification_runs_while_the_next_batch_generates(
+    tmp_path, sums_registry, suite_file, scripted_source, monkeypatch
+):
+    """The first batch's verification waits for the second batch's generation to begin:
+    a runner that verified before generating on would leave it waiting in vain."""
+    import threading
+
+    second_batch = threading.Event()
+    overlapped: list[bool] = []
+    task = sums_registry.task(sums_registry.sums_id)
+    real = type(task).verify_batch
+
+    def waiting(self, items):
+        if not overlapped:
+            overlapped.append(second_batch.wait(timeout=20))
+        return real(self, items)
+
+    class Watched(scripted_source):
+        def generate(self, requests):
+            if self.batches == 1:
+                second_batch.set()
+            return super().generate(requests)
+
+    monkeypatch.setattr(type(task), "verify_batch", waiting)
+    suite = load_suite_file(suite_file(samples=0))
+    evaluate(
+        suite, Watched(lambda *_: True, batch_rows=2), tmp_path / "run", registry=sums_registry
+    )
+    assert overlapped == [True]
