@@ -13,6 +13,8 @@ One core, pluggable objectives::
 - `trainers.core`: what the objectives share: advantages, loss aggregation, response
   sampling, trainer-side log-probs, the policy update, prompt sampling.
 - `trainers.trainer`: the loop (sample, score, update, evaluate, checkpoint, resume).
+- `trainers.eval_source`: ``rlvr eval``'s source for models run here (checkpoints, runs,
+  the default model), found through the ``rlvr_envs.model_sources`` entry point.
 
 Talks to environments only through the public ``rlvr_envs`` API (a `Task` draws problems,
 renders their messages and verifies responses in batches). ``rlvr train`` plugs into the
