@@ -56,20 +56,20 @@ as ``python FILE`` would: SystemExit codes, a traceback and exit 1 for an uncaug
 non-daemon threads joined and atexit handlers run, streams flushed (a failed flush exits
 120).
 
-With two uids (we are root), the child is forked ahead of time: once a job's result is
-sent, the zygote forks a *spare* for the next one, which takes the job's uid (no process
-of the previous job is left by then), sets up what it can and waits for its job on a
-socket of its own, while the host takes the result and sends the next job. Forking while
-the job ran instead would compete with it for the CPU, and cost more than it hides on a
-busy machine. With one uid a job could stop a waiting spare, so the child is forked when
-its job arrives.
+With two uids (we are root), the child is forked ahead of time: as soon as a job has its
+process, the zygote forks a *spare* for the next one, which warms up (a dry run of a job's
+part) as the zygote's uid, out of the running job's reach. Once the job's result is sent
+(no process of it is left by then) the spare gets ``G``, takes the jobs' uid, sets up the
+rest and waits for its job on a socket of its own, while the host takes the result and
+sends the next job. With one uid a job could stop a waiting spare, so the child is forked
+when its job arrives.
 
 After each job, before its result is sent, every process the job left behind is killed and
 reaped (the zygote is a child subreaper: orphans come back to it, and their CPU time
 counts). In the sandbox's pid namespace, where the zygote is init, every process but the
-zygote, the spare and the service is the job's: ``kill(-1, SIGKILL)`` (atomic against forks) when
-there is neither spare nor service, else rounds of SIGKILL over ``/proc`` until none is
-left. Outside a sandbox
+zygote, the spare and the service is the job's: ``kill(-1, SIGKILL)`` (atomic against
+forks) when there is neither spare nor service, else rounds of SIGKILL over ``/proc``
+until none is left. Outside a sandbox
 (``warm-process``) the zygote kills its descendants, found through ``/proc``. Then, once
 the result is out and before the next job starts, the scratch directories (``/tmp`` and
 ``/dev/shm`` in the sandbox, the work root otherwise) are emptied and SysV IPC objects
@@ -265,6 +265,8 @@ class _Zygote:
         for fd in (*fds, errors_w):
             os.close(fd)
         child.socket.close()
+        if self.prefork:  # the next job's child warms up as this one runs: not yet its uid
+            self.spare = self.fork_spare()
         stop = started + limits["wall_seconds"]
         killed, host_gone = self.supervise(child, min(stop, deadline) if deadline else stop, client)
         _, status, usage = os.wait4(child.pid, 0)
@@ -293,8 +295,9 @@ class _Zygote:
         with contextlib.suppress(OSError):
             client.send(json.dumps(result).encode())
         _remove(self.work)  # before the spare makes its own; the host need not wait for it
-        if self.prefork:  # the next job's child gets ready while the host turns round
-            self.spare = self.fork_spare()
+        if self.prefork:  # no process of the job is left: the spare may take the jobs' uid
+            if self.spare is None:
+                self.spare = self.fork_spare()
             self.release_spare()
         self.clean_scratch()  # the next request waits in the socket until this is done
         if client is self.control:
@@ -538,6 +541,8 @@ def _child(zygote: _Zygote, channel: _socket.socket) -> NoReturn:
     if zygote.spare is not None:
         zygote.spare.socket.close()
     os.setsid()
+    if zygote.prefork:
+        _warm_up(zygote)
     if channel.recv(16) != b"G":  # the zygote is gone
         os._exit(_SETUP_FAILED)
     failure: BaseException | None = None
@@ -704,12 +709,19 @@ class Jobs:
         return json.loads(message)
 
 
+def _warm_up(zygote: _Zygote) -> None:
+    """A dry run of what a job's part will do (compiling costs most), in a spare forked
+    ahead, while it waits for ``G``: forked pages are copied when first written, and better
+    now than while the job waits. Before ``G`` the spare keeps the zygote's uid, so the
+    job running meanwhile cannot reach it."""
+    json.loads('{"wall_seconds": 1.0, "processes": 1}')
+    marshal.loads(marshal.dumps({"files": {"main.py": "x"}, "argv": []}))
+    compile("import sys\nprint(len(sys.argv))\n", zygote.work, "exec", dont_inherit=True)
+
+
 def _prepare(zygote: _Zygote) -> types.ModuleType:
     """What no job decides: the job's uid, no capabilities, no_new_privs, the work dir,
-    seccomp, a fresh ``__main__``. A spare forked ahead then does a dry run of what the
-    job's part will do (compiling costs most): forked pages are copied when first written,
-    and better now than while the job waits.
-    """
+    seccomp, a fresh ``__main__``."""
     if zygote.job_ids is not None:
         uid, gid = zygote.job_ids
         os.setgroups([])
@@ -732,10 +744,6 @@ def _prepare(zygote: _Zygote) -> types.ModuleType:
     main.__spec__ = None
     sys.modules["__main__"] = main
     sys.path.insert(0, zygote.work)
-    if zygote.prefork:  # the dry run
-        json.loads('{"wall_seconds": 1.0, "processes": 1}')
-        marshal.loads(marshal.dumps({"files": {"main.py": "x"}, "argv": []}))
-        compile("import sys\nprint(len(sys.argv))\n", zygote.work, "exec", dont_inherit=True)
     return main
 
 

@@ -35,9 +35,10 @@ confined to that user namespace; a job's process drops every one of them.
   perf or userfaultfd), rlimits, stdin from a memfd, stdout and stderr straight into the
   host's pipes (the zygote never sees output), every other fd closed (no job can reach
   the control socket to forge a result), a fresh ``__main__``. With two uids the child is
-  forked ahead, as soon as the previous job's result is out (its processes are gone), and
-  gets ready while the host turns round: a job waits for neither the fork nor most of its
-  setup.
+  forked ahead, as soon as the previous job has its process, and warms up out of that
+  job's reach (as the zygote's uid); once the previous job's processes are gone it takes
+  the jobs' uid and gets ready while the host turns round: a job waits for neither the
+  fork nor most of its setup.
 - **After each job**, before its result is sent: every process it left in the sandbox is
   killed (daemons that ``setsid`` or double-fork included) and reaped, so their CPU time
   counts. Then, while the host takes the result and before the next job starts, ``/tmp``
