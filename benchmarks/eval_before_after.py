@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import shlex
 import subprocess
@@ -59,6 +60,7 @@ def main() -> int:
     parser.add_argument("--write", action="store_true", help="write the RESULTS.md section")
     args = parser.parse_args()
     extra = ["--threads", str(args.threads)] if args.threads else []
+    load = os.getloadavg()[0]  # other work on the machine slows every number below
 
     smoke_dir = args.runs_dir / "smoke-default"
     smoke_args = ["eval", "--suite", "smoke", "--output", str(smoke_dir), "--fresh", *extra]
@@ -86,7 +88,7 @@ def main() -> int:
         + "`  ",
         f"Machine: {torch.get_num_threads()} threads, Python {platform.python_version()}, "
         f"torch {torch.__version__}; each step is the `rlvr` command in a child process, "
-        "timed from start to exit.",
+        f"timed from start to exit; load average {load:.1f} when it started.",
         "",
         f"`rlvr {shlex.join(smoke_args)}` (the default model): **{smoke_seconds:.0f} s** "
         f"(goal: under {GOAL_SECONDS:.0f} s: {verdict}); greedy accuracy, macro average "
