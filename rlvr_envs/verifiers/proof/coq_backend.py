@@ -37,7 +37,7 @@ from rlvr_envs.verifiers.proof.backend import (
     Theorem,
 )
 from rlvr_envs.verifiers.proof.coq_check import CheckScript, judge_assumptions, split_response
-from rlvr_envs.verifiers.proof.coq_text import screen_coq, split_sentences
+from rlvr_envs.verifiers.proof.coq_text import CoqSyntaxError, screen_coq, split_sentences
 from rlvr_envs.verifiers.proof.coqtop import Coqtop
 from rlvr_envs.verifiers.proof.pool import PoolLease, WarmPool
 
@@ -66,6 +66,8 @@ class CoqBackend(ProverBackend):
         timeout: default seconds for one check (or one tactic).
         executor: the sandbox of cold checks (default `sandboxes.default_executor()`).
         sandbox: where warm sessions run: ``"bwrap"``, ``"process"``, None for the best.
+        screen: reject forbidden commands before Coq runs (`screen_coq`). Off, only the
+            kernel checks decide: what the tests of the guard itself use.
     """
 
     name = "coq"
@@ -80,8 +82,10 @@ class CoqBackend(ProverBackend):
         timeout: float = DEFAULT_TIMEOUT,
         executor: Executor | None = None,
         sandbox: str | None = None,
+        screen: bool = True,
     ) -> None:
         self.warm = warm
+        self.screen = screen
         self.workers = workers
         self.memory_mb = memory_mb
         self.timeout = timeout
@@ -98,7 +102,7 @@ class CoqBackend(ProverBackend):
     def check(self, theorem: Theorem, proof: str, *, timeout: float | None = None) -> ProofCheck:
         started = time.perf_counter()
         timeout = timeout or self.timeout
-        prepared = _prepare(theorem, proof)
+        prepared = _prepare(theorem, proof, screen=self.screen)
         if isinstance(prepared, ProofCheck):
             return _timed(prepared, started)
         try:
@@ -257,7 +261,7 @@ class CoqSession(ProofSession):
         if self._lease is None or self.finished:
             return TacticResult(TacticStatus.ERROR, "", "the session is closed")
         timeout = timeout or self.timeout
-        refused = screen_coq(tactic) or _tactic_mode_rule(tactic)
+        refused = (screen_coq(tactic) if self.backend.screen else None) or _tactic_mode_rule(tactic)
         if refused is not None:
             return TacticResult(TacticStatus.ERROR, self.goals, refused)
         coqtop = self._lease.worker
@@ -310,7 +314,7 @@ class CoqSession(ProofSession):
     def _final_check(self) -> ProofCheck:
         """The script so far, checked as a whole proof on this session."""
         assert self._lease is not None
-        prepared = _prepare(self.theorem, self.proof_text())
+        prepared = _prepare(self.theorem, self.proof_text(), screen=self.backend.screen)
         if isinstance(prepared, ProofCheck):
             return prepared
         try:
@@ -319,10 +323,10 @@ class CoqSession(ProofSession):
             return ProofCheck(CheckStage.INFRASTRUCTURE, f"the final check failed: {exc}")
 
 
-def _prepare(theorem: Theorem, proof: str) -> CheckScript | ProofCheck:
+def _prepare(theorem: Theorem, proof: str, *, screen: bool = True) -> CheckScript | ProofCheck:
     if not proof.strip():
         return ProofCheck(CheckStage.SCREEN, "the response has no proof")
-    refused = screen_coq(proof)
+    refused = screen_coq(proof) if screen else None
     if refused is not None:
         return ProofCheck(CheckStage.SCREEN, refused)
     parts = split_response(theorem, proof)
@@ -345,13 +349,17 @@ def _warm_check(
         raise ProverError(str(exc)) from exc
     deadline = time.monotonic() + timeout
     steps = [
-        (script.statement_definition, CheckStage.INFRASTRUCTURE, "the problem's statement"),
-        (script.module_open, CheckStage.INFRASTRUCTURE, "opening the check"),
-        (script.helpers, CheckStage.PROVER, "the response's definitions"),
-        (script.theorem, CheckStage.STATEMENT, "the statement after the response's definitions"),
-        (script.proof, CheckStage.PROVER, "the proof"),
-        (script.module_close, CheckStage.PROVER, "ending the proof"),
-        (script.statement_check, CheckStage.STATEMENT, "the theorem proved"),
+        (script.statement_definition, CheckStage.INFRASTRUCTURE, "the problem's statement failed"),
+        (script.module_open, CheckStage.INFRASTRUCTURE, "opening the check failed"),
+        (script.helpers, CheckStage.PROVER, "the response's definitions failed"),
+        (
+            script.theorem,
+            CheckStage.STATEMENT,
+            "the response's definitions change how the statement reads",
+        ),
+        (script.proof, CheckStage.PROVER, "the proof failed"),
+        (script.module_close, CheckStage.PROVER, "the proof did not end"),
+        (script.statement_check, CheckStage.STATEMENT, "the theorem proved is not the stated one"),
     ]
     try:
         for text, stage, what in steps:
@@ -403,7 +411,11 @@ def _load_preamble(coqtop: Coqtop, preamble: str) -> int:
 
 
 def _tactic_mode_rule(tactic: str) -> str | None:
-    for sentence in split_sentences(tactic):
+    try:
+        sentences = split_sentences(tactic)
+    except CoqSyntaxError as exc:
+        return str(exc)
+    for sentence in sentences:
         words = sentence.words
         if words and words[0] in _TACTIC_ENDINGS:
             return f"`{words[0]}` is not a tactic: send tactics only; the proof ends by itself"
@@ -412,7 +424,7 @@ def _tactic_mode_rule(tactic: str) -> str | None:
 
 def _reason(what: str, error: str) -> str:
     message = error[error.find("Error:") :] if "Error:" in error else error
-    return f"{what} failed: {' '.join(message.split())[:500]}"
+    return f"{what}: {' '.join(message.split())[:500]}"
 
 
 def _coqc_error(output: str) -> str:
