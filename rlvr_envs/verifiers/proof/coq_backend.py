@@ -32,6 +32,7 @@ from rlvr_envs.verifiers.proof.backend import (
     ProofCheck,
     ProofSession,
     ProverBackend,
+    ProverError,
     TacticResult,
     TacticStatus,
     Theorem,
@@ -44,15 +45,11 @@ from rlvr_envs.verifiers.proof.pool import PoolLease, WarmPool
 if TYPE_CHECKING:
     from sandboxes import Executor
 
-__all__ = ["CoqBackend", "CoqSession", "ProverError"]
+__all__ = ["CoqBackend", "CoqSession"]
 
 DEFAULT_TIMEOUT = 30.0
 _SETUP_SECONDS = 30.0  # loading a preamble's libraries; the problem's cost, not the proof's
 _TACTIC_ENDINGS = frozenset({"Qed", "Defined", "Proof", "End", "Module", "Section"})
-
-
-class ProverError(RlvrError):
-    """The prover cannot start, or a problem's own preamble or statement is broken."""
 
 
 class CoqBackend(ProverBackend):
@@ -85,7 +82,7 @@ class CoqBackend(ProverBackend):
         screen: bool = True,
     ) -> None:
         self.warm = warm
-        self.screen = screen
+        self.screen_enabled = screen
         self.workers = workers
         self.memory_mb = memory_mb
         self.timeout = timeout
@@ -102,9 +99,9 @@ class CoqBackend(ProverBackend):
     def check(self, theorem: Theorem, proof: str, *, timeout: float | None = None) -> ProofCheck:
         started = time.perf_counter()
         timeout = timeout or self.timeout
-        prepared = _prepare(theorem, proof, screen=self.screen)
+        prepared = _prepare(theorem, proof, screen=self.screen_enabled)
         if isinstance(prepared, ProofCheck):
-            return _timed(prepared, started)
+            return prepared.timed(started)
         try:
             if self.warm:
                 with self.pool.borrow() as lease:
@@ -117,7 +114,10 @@ class CoqBackend(ProverBackend):
             verdict = ProofCheck(
                 CheckStage.INFRASTRUCTURE, f"the Coq check failed: {type(exc).__name__}: {exc}"
             )
-        return _timed(verdict, started)
+        return verdict.timed(started)
+
+    def screen(self, proof: str) -> str | None:
+        return screen_coq(proof) if self.screen_enabled else None
 
     def check_many(
         self, items: Sequence[tuple[Theorem, str]], *, timeout: float | None = None
@@ -261,7 +261,7 @@ class CoqSession(ProofSession):
         if self._lease is None or self.finished:
             return TacticResult(TacticStatus.ERROR, "", "the session is closed")
         timeout = timeout or self.timeout
-        refused = (screen_coq(tactic) if self.backend.screen else None) or _tactic_mode_rule(tactic)
+        refused = self.backend.screen(tactic) or _tactic_mode_rule(tactic)
         if refused is not None:
             return TacticResult(TacticStatus.ERROR, self.goals, refused)
         coqtop = self._lease.worker
@@ -314,7 +314,7 @@ class CoqSession(ProofSession):
     def _final_check(self) -> ProofCheck:
         """The script so far, checked as a whole proof on this session."""
         assert self._lease is not None
-        prepared = _prepare(self.theorem, self.proof_text(), screen=self.backend.screen)
+        prepared = _prepare(self.theorem, self.proof_text(), screen=self.backend.screen_enabled)
         if isinstance(prepared, ProofCheck):
             return prepared
         try:
@@ -431,11 +431,6 @@ def _coqc_error(output: str) -> str:
     at = output.find("Error")
     text = output[output.rfind("File ", 0, at) if at >= 0 else 0 :]
     return " ".join(text.split())[:500] or "coqc failed without a message"
-
-
-def _timed(verdict: ProofCheck, started: float) -> ProofCheck:
-    verdict.details.setdefault("seconds", round(time.perf_counter() - started, 6))
-    return verdict
 
 
 _DRIVER = """\

@@ -91,9 +91,9 @@ def split_response(theorem: Theorem, script: str) -> tuple[str, str] | str:
     """``(helpers, proof)`` of a response's script, or why it is rejected.
 
     A sentence ``Theorem|Lemma|... name : S.`` whose statement S is the problem's (blanks
-    aside) splits the script: what precedes is helpers, what follows the proof. A first
-    sentence stating another theorem is rejected; with no restatement, the whole script
-    is the proof.
+    aside) splits the script: what precedes is helpers, what follows the proof. Without
+    one, a script that opens with a theorem states another one and is rejected; any other
+    script is the proof, whole.
     """
     try:
         sentences = split_sentences(script)
@@ -111,11 +111,12 @@ def split_response(theorem: Theorem, script: str) -> tuple[str, str] | str:
             helpers = "\n".join(s.text for s in sentences[:index])
             proof = "\n".join(s.text for s in sentences[index + 1 :])
             return helpers, proof
-        if index == 0:
-            return (
-                "the response states a different theorem than the problem's: "
-                f"{' '.join(sentence.text.split())[:120]!r}"
-            )
+    first = sentences[0].words
+    if first and first[0] in THEOREM_KEYWORDS:
+        return (
+            "the response states a different theorem than the problem's: "
+            f"{' '.join(sentences[0].text.split())[:120]!r}"
+        )
     return "", script
 
 

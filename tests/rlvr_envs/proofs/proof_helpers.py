@@ -13,3 +13,21 @@ needs_coq = pytest.mark.skipif(
     shutil.which("coqtop") is None or shutil.which("coqc") is None,
     reason="Coq is not installed (Debian/Ubuntu: apt-get install coq; .ci/run installs it)",
 )
+LEAN_PROOFS: dict[str, str] = json.loads((DATA / "lean_basics_proofs.json").read_text())
+
+
+def lean_available() -> str | None:
+    """None where a Lean REPL can run, else why not (the skip reason)."""
+    import os
+
+    if os.environ.get("RLVR_LEAN_PROJECT") and shutil.which("lake"):
+        return None
+    if shutil.which("repl"):
+        return None
+    return (
+        "no Lean toolchain: the end-to-end Lean tests need `lake` and RLVR_LEAN_PROJECT (a Lake "
+        "project requiring leanprover-community/repl) or `repl` on PATH; see the README"
+    )
+
+
+needs_lean = pytest.mark.skipif(lean_available() is not None, reason=lean_available() or "")
