@@ -1,9 +1,9 @@
 """`LeanBackend`: Lean 4 proofs checked through the Lean REPL, in a sandbox.
 
-Needs a Lean toolchain and the Lean community's ``repl`` (see the README: "Lean 4
-proofs"): by default ``lake env repl`` run in a Lake project (`project`, or the
-``RLVR_LEAN_PROJECT`` environment variable; a project that requires Mathlib gives the
-proofs Mathlib), else a ``repl`` on ``PATH``. Everything else works without Lean: the
+Needs a Lean toolchain and the Lean community's ``repl`` (see the README, "Formal
+proofs"): the REPL binary (``RLVR_LEAN_REPL``, else ``repl`` on ``PATH``), run through
+``lake env`` in a Lake project (`project`, or ``RLVR_LEAN_PROJECT``) when there is one, so
+that the project's libraries (Mathlib) can be imported. Everything else works without Lean: the
 screening, the environments, and the client, which the tests replay against recorded
 REPL transcripts.
 
@@ -68,31 +68,38 @@ STANDARD_AXIOMS = ("propext", "Classical.choice", "Quot.sound")
 """The axioms of Lean's own logic, which every Mathlib proof may use."""
 NATIVE_AXIOMS = ("Lean.ofReduceBool", "Lean.ofReduceNat")
 PROJECT_VARIABLE = "RLVR_LEAN_PROJECT"
+REPL_VARIABLE = "RLVR_LEAN_REPL"
 _SETUP_SECONDS = 600.0  # importing Mathlib takes minutes the first time
 _AXIOMS = re.compile(r"depends on axioms: \[(?P<names>[^\]]*)\]")
 
 
 def lean_repl_command(project: str | None = None) -> tuple[list[str], str | None]:
-    """``(argv, cwd)`` that start the REPL: ``lake env repl`` in the project, else ``repl``.
+    """``(argv, cwd)`` that start the REPL: ``lake env REPL`` in the project (so its
+    libraries, Mathlib say, are importable), else the REPL alone (core Lean only).
+
+    The REPL is ``RLVR_LEAN_REPL`` (the ``repl`` binary built from
+    leanprover-community/repl), else ``repl`` on PATH; the project is `project`, else
+    ``RLVR_LEAN_PROJECT``.
 
     Raises:
-        ProverError: no Lean toolchain or REPL is installed (the message says how).
+        ProverError: no Lean REPL (or no ``lake`` for a project); the message says how.
     """
     project = project or os.environ.get(PROJECT_VARIABLE)
+    repl = os.environ.get(REPL_VARIABLE) or shutil.which("repl")
+    if repl is None:
+        raise ProverError(
+            "no Lean REPL found: build leanprover-community/repl and set RLVR_LEAN_REPL to its "
+            "binary (or put `repl` on PATH), and set RLVR_LEAN_PROJECT to a Lake project for "
+            "Mathlib; see the README, 'Formal proofs'"
+        )
     if project:
         if shutil.which("lake") is None:
             raise ProverError(
                 f"Lean project {project} given but `lake` is not on PATH: install the Lean "
-                "toolchain with elan (see the README, 'Lean 4 proofs')"
+                "toolchain with elan (see the README, 'Formal proofs')"
             )
-        return ["lake", "env", "repl"], str(Path(project).resolve())
-    if shutil.which("repl") is not None:
-        return ["repl"], None
-    raise ProverError(
-        "no Lean REPL found: set RLVR_LEAN_PROJECT to a Lake project that requires "
-        "leanprover-community/repl (and Mathlib if the problems need it), or put `repl` on "
-        "PATH; see the README, 'Lean 4 proofs'"
-    )
+        return ["lake", "env", str(Path(repl).resolve())], str(Path(project).resolve())
+    return [str(Path(repl).resolve())], None
 
 
 class LeanWorker:
@@ -102,7 +109,7 @@ class LeanWorker:
         from sandboxes.session import SandboxSession
 
         argv, cwd = lean_repl_command(project)
-        visible = [p for p in (cwd, _elan_home()) if p]
+        visible = [p for p in (cwd, _elan_home(), os.path.dirname(argv[-1])) if p]
         env = {"ELAN_HOME": _elan_home()} if _elan_home() else {}
         self.session = SandboxSession(
             argv, memory_mb=memory_mb, sandbox=sandbox, read_only=visible, cwd=cwd, env=env

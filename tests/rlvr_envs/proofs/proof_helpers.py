@@ -18,16 +18,14 @@ LEAN_PROOFS: dict[str, str] = json.loads((DATA / "lean_basics_proofs.json").read
 
 def lean_available() -> str | None:
     """None where a Lean REPL can run, else why not (the skip reason)."""
-    import os
+    from rlvr_envs.verifiers.proof import ProverError
+    from rlvr_envs.verifiers.proof.lean_backend import lean_repl_command
 
-    if os.environ.get("RLVR_LEAN_PROJECT") and shutil.which("lake"):
-        return None
-    if shutil.which("repl"):
-        return None
-    return (
-        "no Lean toolchain: the end-to-end Lean tests need `lake` and RLVR_LEAN_PROJECT (a Lake "
-        "project requiring leanprover-community/repl) or `repl` on PATH; see the README"
-    )
+    try:
+        lean_repl_command()
+    except ProverError as exc:
+        return f"no Lean toolchain here: {exc}"
+    return None
 
 
 needs_lean = pytest.mark.skipif(lean_available() is not None, reason=lean_available() or "")
