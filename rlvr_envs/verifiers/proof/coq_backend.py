@@ -26,7 +26,6 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from rlvr_envs.errors import RlvrError
 from rlvr_envs.verifiers.proof.backend import (
     CheckStage,
     ProofCheck,
@@ -104,8 +103,7 @@ class CoqBackend(ProverBackend):
             return prepared.timed(started)
         try:
             if self.warm:
-                with self.pool.borrow() as lease:
-                    verdict = _warm_check(lease, prepared, theorem, timeout)
+                verdict = self._warm(prepared, theorem, timeout)
             else:
                 verdict = self._cold_check(prepared, theorem, timeout)
         except ProverError as exc:
@@ -126,6 +124,18 @@ class CoqBackend(ProverBackend):
             return super().check_many(items, timeout=timeout)
         with ThreadPoolExecutor(max_workers=self.workers) as threads:
             return list(threads.map(lambda item: self.check(*item, timeout=timeout), items))
+
+    def _warm(self, script: CheckScript, theorem: Theorem, timeout: float) -> ProofCheck:
+        lost = ""
+        for _ in range(2):
+            try:
+                with self.pool.borrow() as lease:
+                    return _warm_check(lease, script, theorem, timeout)
+            except _SessionLost as exc:
+                lost = str(exc)
+        return ProofCheck(
+            CheckStage.INFRASTRUCTURE, f"Coq's session failed twice before the proof ran: {lost}"
+        )
 
     def _cold_check(self, script: CheckScript, theorem: Theorem, timeout: float) -> ProofCheck:
         from sandboxes import Job, Limits, RunStatus  # the sandboxes load only when used
@@ -338,19 +348,29 @@ def _prepare(theorem: Theorem, proof: str, *, screen: bool = True) -> CheckScrip
     return CheckScript.build(theorem, helpers, body)
 
 
+class _SessionLost(Exception):
+    """The session failed before any text of the response reached it: not the response's
+    fault, and worth one more try on a fresh session."""
+
+
 def _warm_check(
     lease: PoolLease[Coqtop], script: CheckScript, theorem: Theorem, timeout: float
 ) -> ProofCheck:
     coqtop = lease.worker
     try:
         base = _load_preamble(coqtop, script.preamble)
-    except (TimeoutError, RlvrError, RuntimeError) as exc:
+        reply = coqtop.run(script.statement_definition, timeout=_SETUP_SECONDS)
+        if reply.error is not None:
+            raise ProverError(f"the problem's statement does not elaborate: {reply.error}")
+        coqtop.run(script.module_open, timeout=_SETUP_SECONDS)
+    except ProverError:
         lease.discard()
-        raise ProverError(str(exc)) from exc
+        raise
+    except Exception as exc:  # died (a race with the pool's health check), timed out
+        lease.discard()
+        raise _SessionLost(f"{type(exc).__name__}: {exc}") from exc
     deadline = time.monotonic() + timeout
     steps = [
-        (script.statement_definition, CheckStage.INFRASTRUCTURE, "the problem's statement failed"),
-        (script.module_open, CheckStage.INFRASTRUCTURE, "opening the check failed"),
         (script.helpers, CheckStage.PROVER, "the response's definitions failed"),
         (
             script.theorem,
@@ -369,19 +389,15 @@ def _warm_check(
             if reply.error is not None:
                 return ProofCheck(stage, _reason(what, reply.error), details={"error": reply.error})
         reply = coqtop.run(script.assumptions_query, timeout=_SETUP_SECONDS)
-        verdict = judge_assumptions(
-            reply.output, module=script.module, allowed=theorem.allowed_axioms
-        )
-        coqtop.back_to(base, timeout=_SETUP_SECONDS)
-        return verdict
+        return judge_assumptions(reply.output, module=script.module, allowed=theorem.allowed_axioms)
     except TimeoutError:
         lease.discard()
         return ProofCheck(CheckStage.TIMEOUT, f"the proof took longer than {timeout:g} s")
-    except Exception as exc:  # the session died (a memory limit) or cannot go back
+    except Exception as exc:  # the response's text ended the session (memory, a crash)
         lease.discard()
         return ProofCheck(CheckStage.PROVER, f"Coq's session ended while checking: {exc}")
     finally:
-        if not lease.discarded:
+        if not lease.discarded:  # undo everything the response did
             try:
                 coqtop.back_to(base, timeout=_SETUP_SECONDS)
             except Exception:
