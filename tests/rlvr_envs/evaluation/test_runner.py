@@ -38,7 +38,9 @@ def test_a_run_scores_every_answer_once_and_reports_the_metrics(
     tmp_path, sums_registry, suite_file, scripted
 ):
     suite = load_suite_file(suite_file())
-    run = evaluate(suite, scripted(), tmp_path / "run", registry=sums_registry)
+    source = scripted()
+    run = evaluate(suite, source, tmp_path / "run", registry=sums_registry)
+    assert source.batches == 1 + 3  # full batches of 8: 6 greedy answers, then 24 samples
     records = lines(tmp_path / "run" / "results.jsonl")
     assert len(records) == run.total == run.produced == 6 * (1 + 4)
     assert len({sample_key(r) for r in records}) == len(records)
