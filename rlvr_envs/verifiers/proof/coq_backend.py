@@ -409,11 +409,11 @@ def _load_preamble(coqtop: Coqtop, preamble: str) -> int:
     a problem with the same one goes back to its state; another one goes back to the
     start first (coqtop forgets the states of a branch it left, so only one is kept)."""
     preamble = preamble.strip()
-    loaded: tuple[str, int] | None = coqtop.__dict__.get("preamble_state")
+    loaded = coqtop.preamble_state
     if loaded is not None and loaded[0] == preamble:
         coqtop.back_to(loaded[1], timeout=_SETUP_SECONDS)
         return loaded[1]
-    coqtop.__dict__["preamble_state"] = None
+    coqtop.preamble_state = None
     coqtop.back_to(coqtop.initial_state, timeout=_SETUP_SECONDS)
     state = coqtop.initial_state
     if preamble:
@@ -422,7 +422,7 @@ def _load_preamble(coqtop: Coqtop, preamble: str) -> int:
             coqtop.back_to(coqtop.initial_state, timeout=_SETUP_SECONDS)
             raise ProverError(f"the problem's preamble does not compile: {reply.error}")
         state = reply.state
-    coqtop.__dict__["preamble_state"] = (preamble, state)
+    coqtop.preamble_state = (preamble, state)
     return state
 
 

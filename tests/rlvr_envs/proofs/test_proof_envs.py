@@ -3,7 +3,7 @@
 import gymnasium
 import pytest
 from gymnasium.utils.env_checker import check_env
-from proof_helpers import COQ_PROOFS, needs_coq
+from proof_helpers import ATTACKS, COQ_PROOFS, needs_coq
 
 import rlvr_envs
 from rlvr_envs import Status
@@ -87,3 +87,21 @@ def test_many_tactic_envs_share_the_prover_pool_without_waiting():
         _, reward, terminated, _, _ = env.step("exact I.")
         assert (reward, terminated) == (1.0, True)
         env.close()
+
+
+def test_every_attack_through_the_verifier_is_wrong_with_its_reason_in_the_verdict():
+    from rlvr_envs.sources.base import Problem
+
+    task = rlvr_envs.default_registry().task("coq-proof-basics-v1")
+    for name, (theorem, proof) in sorted(ATTACKS.items()):
+        fields = {"preamble": theorem.preamble}
+        problem = Problem(id=name, fields=fields, reference=theorem.statement)
+        verdict = task.verify(problem, f"```coq\n{proof}\n```")
+        assert verdict.status is Status.WRONG, (name, verdict)
+        assert verdict.reason and verdict.details["stage"] in {
+            "screen",
+            "prover",
+            "statement",
+            "assumptions",
+            "timeout",
+        }, (name, verdict)
