@@ -60,3 +60,15 @@ def test_the_lean_tactic_env_passes_check_env():
     env = gymnasium.make("rlvr/lean-proof-tactics-v1")
     check_env(env.unwrapped)
     env.close()
+
+
+def test_leandojo_sessions_say_how_to_install_leandojo():
+    import importlib.util
+
+    from rlvr_envs.verifiers.proof import ProverError
+    from rlvr_envs.verifiers.proof.lean_dojo import LeanDojoSession
+
+    if importlib.util.find_spec("lean_dojo") is not None:
+        pytest.skip("lean-dojo is installed; its sessions need a traced repository")
+    with pytest.raises(ProverError, match=r"pip install 'rlvr-envs\[lean\]'"):
+        LeanDojoSession("https://example.invalid/repo", "0" * 40, "Foo.lean", "foo")
