@@ -1,12 +1,27 @@
-"""The trainer-side log-probs of sampled responses, at the sampling temperature."""
+"""The trainer-side log-probs of sampled responses, at the sampling temperature.
+
+The vocabulary-wide logits (tokens × vocabulary floats, the largest tensors of an update:
+16 responses of 64 tokens over SmolLM2's 49,152 words are 200 MB in fp32) never exist for
+a whole micro-batch: the model returns its last hidden states, and `TokenLogprobs` runs the
+output layer a chunk of tokens at a time, in the forward pass and again in the backward
+(about a fifth of a forward pass more work, for a model of SmolLM2's shape). A model
+whose logits are not its output layer applied to its last hidden states (a logit scale
+or soft cap) is found on every call, from the one position the model still projects,
+and gets the logits as the model makes them instead.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 import torch
 from torch import Tensor
 from transformers import PreTrainedModel
 
-__all__ = ["response_logprobs"]
+__all__ = ["TOKEN_CHUNK", "TokenLogprobs", "response_logprobs"]
+
+TOKEN_CHUNK = 256
+"""Tokens whose logits exist at once (256 × 49,152 fp32 logits: 50 MB)."""
 
 
 def response_logprobs(
@@ -32,9 +47,189 @@ def response_logprobs(
     Only positions that predict response tokens go through the output layer: the vocabulary
     projection of the prompt is never computed.
     """
-    width = response_ids.shape[1]
     attention = torch.cat([prompt_mask, response_mask.to(prompt_mask.dtype)], dim=1)
     positions = (attention.cumsum(dim=1) - 1).clamp(min=0)
+    if prompt_index is None:
+        ids = torch.cat([prompt_ids, response_ids], dim=1)
+        hidden, check, _ = _hidden_states(model, ids, attention, positions, use_cache=False)
+        width = prompt_ids.shape[1]
+        hidden = hidden[:, width - 1 : width - 1 + response_ids.shape[1]]
+        checks = [check]
+    else:
+        hidden, checks = _shared_prompt_hidden(
+            model, prompt_ids, prompt_mask, response_ids, attention, positions, prompt_index
+        )
+    head = model.get_output_embeddings()
+    if not all(_is_output_layer(head, *check) for check in checks):
+        return _from_logits(model, prompt_ids, response_ids, attention, positions, prompt_index,
+                            temperature, with_entropy)  # fmt: skip
+    rows, width, size = hidden.shape
+    logprobs, entropy = TokenLogprobs.apply(
+        hidden.reshape(rows * width, size),
+        head.weight,
+        response_ids.reshape(-1),
+        temperature,
+        with_entropy,
+    )
+    entropy = entropy.view(rows, width) if with_entropy else None
+    return logprobs.view(rows, width), entropy
+
+
+class TokenLogprobs(torch.autograd.Function):
+    """``log_softmax(hidden @ weightᵀ / T)[target]`` per token (N), from hidden states
+    (N, H), the output layer's weight (V, H) and the targets (N); with the entropy of each
+    distribution too (detached) when asked, else an empty tensor.
+
+    Logits are made `TOKEN_CHUNK` tokens at a time, in the forward pass and again in the
+    backward (``∂/∂logits = (onehot(target) − softmax) · grad / T``), under the autocast
+    the forward pass ran under: never for all N at once.
+    """
+
+    @staticmethod
+    def forward(  # type: ignore[override]
+        ctx: torch.autograd.function.FunctionCtx,
+        hidden: Tensor,
+        weight: Tensor,
+        targets: Tensor,
+        temperature: float,
+        with_entropy: bool,
+    ) -> tuple[Tensor, Tensor]:
+        device = hidden.device.type
+        ctx.amp = (device, torch.get_autocast_dtype(device), torch.is_autocast_enabled(device))
+        count = hidden.shape[0]
+        exact = torch.promote_types(hidden.dtype, torch.float32)  # at least fp32
+        logprobs = torch.empty(count, dtype=exact, device=hidden.device)
+        normalisers = torch.empty_like(logprobs)
+        entropy = torch.empty_like(logprobs) if with_entropy else logprobs.new_empty(0)
+        for start in range(0, count, TOKEN_CHUNK):
+            end = min(start + TOKEN_CHUNK, count)
+            logits = _logits(hidden[start:end], weight, temperature)
+            normaliser = logits.logsumexp(dim=-1)
+            picked = logits.gather(-1, targets[start:end, None]).squeeze(-1)
+            logprobs[start:end] = picked - normaliser
+            normalisers[start:end] = normaliser
+            if with_entropy:
+                entropy[start:end] = normaliser - (logits.softmax(dim=-1) * logits).sum(dim=-1)
+        ctx.save_for_backward(hidden, weight, targets, normalisers)
+        ctx.temperature = temperature
+        ctx.mark_non_differentiable(entropy)
+        return logprobs, entropy
+
+    @staticmethod
+    def backward(  # type: ignore[override]
+        ctx: torch.autograd.function.FunctionCtx, grad: Tensor, _: Tensor
+    ) -> tuple[Tensor | None, ...]:
+        hidden, weight, targets, normalisers = ctx.saved_tensors
+        want_hidden, want_weight = ctx.needs_input_grad[:2]
+        exact = normalisers.dtype
+        grad_hidden = torch.zeros_like(hidden) if want_hidden else None
+        grad_weight = torch.zeros_like(weight, dtype=exact) if want_weight else None
+        device, dtype, enabled = ctx.amp
+        with torch.autocast(device, dtype=dtype, enabled=enabled):
+            for start in range(0, hidden.shape[0], TOKEN_CHUNK):
+                end = min(start + TOKEN_CHUNK, hidden.shape[0])
+                chunk_grad = grad[start:end, None]
+                logits = _logits(hidden[start:end], weight, ctx.temperature)
+                upstream = (logits - normalisers[start:end, None]).exp_().mul_(-chunk_grad)
+                upstream.scatter_add_(-1, targets[start:end, None], chunk_grad)
+                upstream = upstream.div_(ctx.temperature).to(hidden.dtype)  # ∂/∂(hidden @ Wᵀ)
+                if grad_hidden is not None:
+                    grad_hidden[start:end] = upstream @ weight
+                if grad_weight is not None:
+                    grad_weight += (upstream.t() @ hidden[start:end]).to(exact)
+        if grad_weight is not None:
+            grad_weight = grad_weight.to(weight.dtype)
+        return grad_hidden, grad_weight, None, None, None
+
+
+def _logits(hidden: Tensor, weight: Tensor, temperature: float) -> Tensor:
+    logits = hidden @ weight.t()
+    logits = logits.to(torch.promote_types(logits.dtype, torch.float32))
+    return logits / temperature if temperature not in (0.0, 1.0) else logits
+
+
+def _hidden_states(
+    model: PreTrainedModel, input_ids: Tensor, attention: Tensor, positions: Tensor, **extra: Any
+) -> tuple[Tensor, tuple[Tensor, Tensor], Any]:
+    """The last hidden states; the hidden state and logits of the one position the model
+    still projects (to check the two agree); the model's output."""
+    output = model(
+        input_ids=input_ids,
+        attention_mask=attention,
+        position_ids=positions,
+        output_hidden_states=True,
+        logits_to_keep=1,
+        **extra,
+    )
+    hidden = output.hidden_states[-1]
+    return hidden, (hidden[:, -1].detach(), output.logits[:, -1].detach()), output
+
+
+def _shared_prompt_hidden(
+    model: PreTrainedModel,
+    prompt_ids: Tensor,
+    prompt_mask: Tensor,
+    response_ids: Tensor,
+    attention: Tensor,
+    positions: Tensor,
+    prompt_index: Tensor,
+) -> tuple[Tensor, list[tuple[Tensor, Tensor]]]:
+    """Hidden states predicting each response token, with each distinct prompt run once."""
+    first_rows, row_to_prompt = _prompt_rows(prompt_index)
+    width = prompt_ids.shape[1]
+    prompt_hidden, prompt_check, prompt_pass = _hidden_states(
+        model,
+        prompt_ids[first_rows],
+        prompt_mask[first_rows],
+        positions[first_rows, :width],
+        use_cache=True,
+    )
+    cache = prompt_pass.past_key_values
+    cache.reorder_cache(row_to_prompt)  # an index_select: gradients flow back to the prompt
+    response_hidden, response_check, _ = _hidden_states(
+        model,
+        response_ids,
+        attention,
+        positions[:, width:],
+        past_key_values=cache,
+        use_cache=True,
+    )
+    first = prompt_hidden[row_to_prompt, -1:]  # predicts the first response token
+    hidden = torch.cat([first, response_hidden[:, :-1]], dim=1)
+    return hidden, [prompt_check, response_check]
+
+
+def _prompt_rows(prompt_index: Tensor) -> tuple[Tensor, Tensor]:
+    """The first row of each distinct prompt, and each row's prompt among them."""
+    _, row_to_prompt = torch.unique_consecutive(prompt_index, return_inverse=True)
+    first_rows = torch.cat(
+        [torch.zeros(1, dtype=torch.long, device=prompt_index.device),
+         (row_to_prompt[1:] != row_to_prompt[:-1]).nonzero().squeeze(1) + 1]
+    )  # fmt: skip
+    return first_rows, row_to_prompt
+
+
+def _is_output_layer(head: torch.nn.Module | None, hidden: Tensor, logits: Tensor) -> bool:
+    """Whether the model's logits are `head`'s weight applied to its last hidden states."""
+    if not isinstance(head, torch.nn.Linear) or head.bias is not None:
+        return False
+    with torch.no_grad():
+        mine = hidden @ head.weight.t()
+    return torch.allclose(mine.float(), logits.float(), rtol=1e-3, atol=1e-3)
+
+
+def _from_logits(
+    model: PreTrainedModel,
+    prompt_ids: Tensor,
+    response_ids: Tensor,
+    attention: Tensor,
+    positions: Tensor,
+    prompt_index: Tensor | None,
+    temperature: float,
+    with_entropy: bool,
+) -> tuple[Tensor, Tensor | None]:
+    """The log-probs from the logits the model makes (all at once, by a second pass)."""
+    width = response_ids.shape[1]
     if prompt_index is None:
         logits = model(
             input_ids=torch.cat([prompt_ids, response_ids], dim=1),
@@ -44,10 +239,27 @@ def response_logprobs(
             logits_to_keep=width + 1,
         ).logits[:, :-1, :]
     else:
-        logits = _shared_prompt_logits(
-            model, prompt_ids, prompt_mask, response_ids, attention, positions, prompt_index
+        first_rows, row_to_prompt = _prompt_rows(prompt_index)
+        prompt_width = prompt_ids.shape[1]
+        prompt_pass = model(
+            input_ids=prompt_ids[first_rows],
+            attention_mask=attention[first_rows, :prompt_width],
+            position_ids=positions[first_rows, :prompt_width],
+            use_cache=True,
+            logits_to_keep=1,
         )
-    scaled = logits.float()  # a vocabulary-wide tensor per token: copies are kept to few
+        cache = prompt_pass.past_key_values
+        cache.reorder_cache(row_to_prompt)
+        response_pass = model(
+            input_ids=response_ids,
+            attention_mask=attention,
+            position_ids=positions[:, prompt_width:],
+            past_key_values=cache,
+            use_cache=True,
+        )
+        first = prompt_pass.logits[row_to_prompt]
+        logits = torch.cat([first, response_pass.logits[:, :-1, :]], dim=1)
+    scaled = logits.float()
     if temperature not in (0.0, 1.0):
         scaled = scaled / temperature
     normaliser = scaled.logsumexp(dim=-1)
@@ -62,39 +274,3 @@ def response_logprobs(
                 ]
             )
     return logprobs, entropy
-
-
-def _shared_prompt_logits(
-    model: PreTrainedModel,
-    prompt_ids: Tensor,
-    prompt_mask: Tensor,
-    response_ids: Tensor,
-    attention: Tensor,
-    positions: Tensor,
-    prompt_index: Tensor,
-) -> Tensor:
-    """Logits predicting each response token, with each distinct prompt run once."""
-    _, row_to_prompt = torch.unique_consecutive(prompt_index, return_inverse=True)
-    first_rows = torch.cat(
-        [torch.zeros(1, dtype=torch.long, device=prompt_index.device),
-         (row_to_prompt[1:] != row_to_prompt[:-1]).nonzero().squeeze(1) + 1]
-    )  # fmt: skip
-    width = prompt_ids.shape[1]
-    prompt_pass = model(
-        input_ids=prompt_ids[first_rows],
-        attention_mask=prompt_mask[first_rows],
-        position_ids=positions[first_rows, :width],
-        use_cache=True,
-        logits_to_keep=1,
-    )
-    cache = prompt_pass.past_key_values
-    cache.reorder_cache(row_to_prompt)  # an index_select: gradients flow back to the prompt
-    response_pass = model(
-        input_ids=response_ids,
-        attention_mask=attention,
-        position_ids=positions[:, width:],
-        past_key_values=cache,
-        use_cache=True,
-    )
-    first = prompt_pass.logits[row_to_prompt]  # predicts the first response token
-    return torch.cat([first, response_pass.logits[:, :-1, :]], dim=1)
