@@ -152,6 +152,7 @@ class _Child:
     def __init__(self, *, fork: bool = False) -> None:
         """`fork`: a forked copy of this process instead of a new interpreter, about 15 ms
         cheaper; only safe while this process holds no secret (see `Runner.start`)."""
+        self.fork = fork
         fds: list[int] = []
         try:
             for _ in range(4):  # far above 0-4, so the dup2s below never clobber one
@@ -159,28 +160,7 @@ class _Child:
                 for fd in (read, write):
                     fds.append(_moved_up(fd))
             (req_r, self.request, self.response, resp_w, out_r, out_w, err_r, err_w) = fds
-            defaults = [n for n in signal.valid_signals() if n not in _UNCATCHABLE]
-            if fork:
-                self.pid = os.fork()
-                if self.pid == 0:
-                    _become_candidate(req_r, resp_w, out_w, err_w, defaults)
-            else:
-                actions = [
-                    (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-                    (os.POSIX_SPAWN_DUP2, out_w, 1),
-                    (os.POSIX_SPAWN_DUP2, err_w, 2),
-                    (os.POSIX_SPAWN_DUP2, req_r, wire.REQUESTS_FD),
-                    (os.POSIX_SPAWN_DUP2, resp_w, wire.ANSWERS_FD),
-                ]
-                self.pid = os.posix_spawn(
-                    sys.executable,
-                    [sys.executable, "-I", _CHILD],
-                    dict(os.environ),
-                    file_actions=actions,
-                    setsid=True,
-                    setsigdef=defaults,
-                    setsigmask=[],
-                )
+            self._start(req_r, resp_w, out_w, err_w)
         except BaseException:
             for fd in fds:
                 os.close(fd)
@@ -193,6 +173,31 @@ class _Child:
         self.received = bytearray()
         self.open_outputs = {self.stdout, self.stderr}
         self.status: int | None = None
+
+    def _start(self, requests: int, answers: int, stdout: int, stderr: int) -> None:
+        """Start the candidate's process on its ends of the pipes."""
+        defaults = [n for n in signal.valid_signals() if n not in _UNCATCHABLE]
+        if self.fork:
+            self.pid = os.fork()
+            if self.pid == 0:
+                _become_candidate(requests, answers, stdout, stderr, defaults)
+            return
+        actions = [
+            (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+            (os.POSIX_SPAWN_DUP2, stdout, 1),
+            (os.POSIX_SPAWN_DUP2, stderr, 2),
+            (os.POSIX_SPAWN_DUP2, requests, wire.REQUESTS_FD),
+            (os.POSIX_SPAWN_DUP2, answers, wire.ANSWERS_FD),
+        ]
+        self.pid = os.posix_spawn(
+            sys.executable,
+            [sys.executable, "-I", _CHILD],
+            dict(os.environ),
+            file_actions=actions,
+            setsid=True,
+            setsigdef=defaults,
+            setsigmask=[],
+        )
 
     def exited(self) -> bool:
         if self.status is None:
@@ -227,27 +232,14 @@ class _ZygoteChild(_Child):
     `answer`): a fresh fork of its zygote, which holds nothing of any request, set up and
     cleaned up as the sandbox's own jobs are. Same pipes as `_Child`."""
 
-    def __init__(self, jobs: Any, limits: dict[str, Any]) -> None:  # not _Child.__init__
-        fds: list[int] = []
-        try:
-            for _ in range(4):
-                read, write = os.pipe2(os.O_CLOEXEC)
-                fds += [read, write]
-            (req_r, self.request, self.response, resp_w, out_r, out_w, err_r, err_w) = fds
-            jobs.start({"main.py": _CANDIDATE_MAIN}, limits, out_w, err_w, [req_r, resp_w])
-        except BaseException:
-            for fd in fds:
-                os.close(fd)
-            raise
-        for fd in (req_r, resp_w, out_w, err_w):
-            os.close(fd)
+    def __init__(self, jobs: Any, limits: dict[str, Any]) -> None:
         self.jobs = jobs
-        self.stdout, self.stderr = out_r, err_r
-        for fd in (self.request, self.response, self.stdout, self.stderr):
-            os.set_blocking(fd, False)
-        self.received = bytearray()
-        self.open_outputs = {self.stdout, self.stderr}
-        self.status: int | None = None
+        self.limits = limits
+        super().__init__()
+
+    def _start(self, requests: int, answers: int, stdout: int, stderr: int) -> None:
+        files = {"main.py": _CANDIDATE_MAIN}
+        self.jobs.start(files, self.limits, stdout, stderr, [requests, answers])
 
     def exited(self) -> bool:
         if self.status is None and select.select([self.jobs], [], [], 0)[0]:

@@ -17,6 +17,22 @@ CONVERSATIONS = [
 ]
 
 
+def sample(tiny_model, *, tokens, group_size, seed):
+    return sample_responses(
+        tiny_model.model,
+        tiny_model.tokenizer,
+        CONVERSATIONS,
+        SamplingSettings(max_new_tokens=tokens),
+        group_size=group_size,
+        generator=torch.Generator().manual_seed(seed),
+    )
+
+
+def batch(rollouts):
+    """The four tensors `response_logprobs` takes first."""
+    return rollouts.prompt_ids, rollouts.prompt_mask, rollouts.response_ids, rollouts.response_mask
+
+
 def test_token_logprobs_equal_log_softmax_with_gradients(monkeypatch):
     """Hand oracle: log_softmax of the full logits, and autograd through it."""
     monkeypatch.setattr(module, "TOKEN_CHUNK", 3)  # several chunks, the last one short
@@ -43,24 +59,14 @@ def test_token_logprobs_equal_log_softmax_with_gradients(monkeypatch):
 def test_chunked_output_layer_matches_the_models_logits(tiny_model, monkeypatch, shared):
     monkeypatch.setattr(module, "TOKEN_CHUNK", 5)
     model = tiny_model.model
-    rollouts = sample_responses(
-        model,
-        tiny_model.tokenizer,
-        CONVERSATIONS,
-        SamplingSettings(max_new_tokens=7),
-        group_size=3,
-        generator=torch.Generator().manual_seed(0),
-    )
+    rollouts = sample(tiny_model, tokens=7, group_size=3, seed=0)
     index = rollouts.prompt_index if shared else None
     results = []
     for compute in (response_logprobs, _all_logits):
         model.zero_grad()
         logp, entropy = compute(
             model,
-            rollouts.prompt_ids,
-            rollouts.prompt_mask,
-            rollouts.response_ids,
-            rollouts.response_mask,
+            *batch(rollouts),
             temperature=0.9,
             prompt_index=index,
             with_entropy=True,
@@ -78,20 +84,8 @@ def test_chunked_output_layer_matches_the_models_logits(tiny_model, monkeypatch,
 
 def test_bf16_autocast_stays_close_to_fp32(tiny_model):
     model = tiny_model.model
-    rollouts = sample_responses(
-        model,
-        tiny_model.tokenizer,
-        CONVERSATIONS,
-        SamplingSettings(max_new_tokens=6),
-        group_size=2,
-        generator=torch.Generator().manual_seed(1),
-    )
-    args = (
-        rollouts.prompt_ids,
-        rollouts.prompt_mask,
-        rollouts.response_ids,
-        rollouts.response_mask,
-    )
+    rollouts = sample(tiny_model, tokens=6, group_size=2, seed=1)
+    args = batch(rollouts)
     exact, _ = response_logprobs(model, *args, temperature=1.0)
     with torch.autocast("cpu", dtype=torch.bfloat16):
         rough, _ = response_logprobs(model, *args, temperature=1.0)
@@ -106,20 +100,8 @@ def test_a_model_whose_logits_are_not_its_output_layer_gets_its_own_logits(tiny_
     model = tiny_model.model
     original = model.lm_head.forward
     model.lm_head.forward = lambda hidden: 3.0 * original(hidden)
-    rollouts = sample_responses(
-        model,
-        tiny_model.tokenizer,
-        CONVERSATIONS,
-        SamplingSettings(max_new_tokens=5),
-        group_size=2,
-        generator=torch.Generator().manual_seed(2),
-    )
-    args = (
-        rollouts.prompt_ids,
-        rollouts.prompt_mask,
-        rollouts.response_ids,
-        rollouts.response_mask,
-    )
+    rollouts = sample(tiny_model, tokens=5, group_size=2, seed=2)
+    args = batch(rollouts)
     for index in (None, rollouts.prompt_index):
         got, _ = response_logprobs(model, *args, temperature=1.0, prompt_index=index)
         want, _ = _all_logits(model, *args, temperature=1.0, prompt_index=index)
