@@ -193,7 +193,7 @@ ERRORS = [
             "  jsonl: {test: t.jsonl}\n  format: aime\n",
         ),
         "field 'dataset.format': Input should be 'records', 'gsm8k', 'math', 'mbpp', 'io', "
-        "'io-c', 'io-cpp' or 'io-javascript', got 'aime'",
+        "'io-c', 'io-cpp', 'io-javascript' or 'proof', got 'aime'",
     ),
     (
         "a record format with another reference field",
