@@ -100,6 +100,20 @@ ATTACKS = {
     "back-to": (FALSE, "BackTo 1. Theorem g : True. exact I. Qed."),
     "quit": (FALSE, "Quit."),
     "require-own-file": (FALSE, "Require Import Rlvr.Candidate. Proof. exact cheat. Qed."),
+    "variable-in-section": (
+        FALSE,
+        "Section S. Variable cheat : False. Theorem goal : False. Proof. exact cheat. Qed. End S.",
+    ),
+    "include-module-type": (
+        FALSE,
+        "Module Type T. Parameter cheat : False. End T. Include T.\n"
+        "Theorem goal : False. Proof. exact cheat. Qed.",
+    ),
+    "declare-module": (
+        FALSE,
+        "Module Type T. Parameter cheat : False. End T. Declare Module M : T.\n"
+        "Theorem goal : False. Proof. exact M.cheat. Qed.",
+    ),
     "forged-output": (
         FALSE,
         'Proof. idtac "Closed under the global context". Admitted.',
