@@ -97,10 +97,12 @@ class SandboxSession:
             prefix[-1:-1] = [arg for k, v in settings for arg in ("--setenv", k, v)]
             command = [*prefix, *command]
             cwd = None
-        elif cwd is None:
-            self._workdir = tempfile.TemporaryDirectory(prefix="rlvr-session-")
-            os.chmod(self._workdir.name, 0o777)
-            cwd = self._workdir.name
+        else:
+            if cwd is None:
+                self._workdir = tempfile.TemporaryDirectory(prefix="rlvr-session-")
+                os.chmod(self._workdir.name, 0o777)
+                cwd = self._workdir.name
+            variables.setdefault("HOME", cwd)
         if os.geteuid() == 0 and (setpriv := shutil.which("setpriv")):
             ids = [f"--reuid={SANDBOX_UID}", f"--regid={SANDBOX_UID}", "--clear-groups"]
             command = [setpriv, *ids, "--", *command]

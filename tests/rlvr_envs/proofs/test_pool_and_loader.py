@@ -102,3 +102,13 @@ def test_bad_proof_records_say_what_is_wrong(tmp_path):
             {"test": path}, id_field=None, reference_field="answer", record_format="proof"
         )
     assert split_declaration("Theorem foo : forall n, n = n.") == ("foo", "forall n, n = n")
+
+
+@needs_coq
+@pytest.mark.timeout(120)
+def test_sessions_run_without_bubblewrap_too():
+    with CoqBackend(sandbox="process") as backend:
+        assert backend.check(PLUS_0, GOOD).accepted
+        assert not backend.check(PLUS_0, "Proof. intro n. reflexivity. Qed.").accepted
+        (worker,) = backend.pool._idle
+        assert worker.session.sandbox == "process"
