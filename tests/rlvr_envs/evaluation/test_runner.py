@@ -184,6 +184,7 @@ def test_verification_runs_while_the_next_batch_generates(
 ):
     """The first batch's verification waits for the second batch's generation to begin:
     a runner that verified before generating on would leave it waiting in vain."""
+    import itertools
     import threading
 
     second_batch = threading.Event()
@@ -191,8 +192,10 @@ def test_verification_runs_while_the_next_batch_generates(
     task = sums_registry.task(sums_registry.sums_id)
     real = type(task).verify_batch
 
+    calls = itertools.count()  # next() on it is atomic: exactly one caller sees 0
+
     def waiting(self, items):
-        if not overlapped:
+        if next(calls) == 0:
             overlapped.append(second_batch.wait(timeout=20))
         return real(self, items)
 
