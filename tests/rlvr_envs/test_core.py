@@ -68,9 +68,8 @@ def test_check_env_passes_for_every_task(task_id):
 
 
 def test_every_builtin_task_is_checked():
-    assert {p.stem for p in rlvr_envs.registry.builtin_tasks_dir().rglob("*.yaml")} <= set(
-        ALL_TASKS
-    )
+    builtin = rlvr_envs.registry.builtin_tasks_dir()
+    assert {p.stem for p in rlvr_envs.registry.task_files(builtin)} <= set(ALL_TASKS)
 
 
 @pytest.mark.filterwarnings("error")

@@ -15,10 +15,10 @@ from rlvr_envs import (
     VerifierSpec,
     load_task_file,
 )
-from rlvr_envs.registry import builtin_tasks_dir
+from rlvr_envs.registry import builtin_tasks_dir, task_files
 from rlvr_envs.spec import HuggingFaceSpec, template_fields
 
-BUILTIN_FILES = sorted(builtin_tasks_dir().rglob("*.yaml"))
+BUILTIN_FILES = task_files(builtin_tasks_dir())
 
 BODY = """\
 dataset:

@@ -211,3 +211,16 @@ def test_verification_runs_while_the_next_batch_generates(
         suite, Watched(lambda *_: True, batch_rows=2), tmp_path / "run", registry=sums_registry
     )
     assert overlapped == [True]
+
+
+def test_unicode_line_separators_inside_answers_split_no_line(tmp_path, sums_registry, suite_file):
+    suite = load_suite_file(suite_file(problems=1, samples=0))
+    task = sums_registry.task(sums_registry.sums_id)
+    reference = task.problem("test", "test/0").reference
+    answer = {"task": task.id, "problem_id": "test/0", "response": f"so\u2028\x85 {reference}"}
+    answers = tmp_path / "answers.jsonl"
+    answers.write_text(json.dumps(answer, ensure_ascii=False) + "\n", encoding="utf-8")
+    run = evaluate(suite, ResponsesFileSource(answers), tmp_path / "run", registry=sums_registry)
+    assert run.summary["tasks"][0]["metrics"]["greedy_accuracy"]["value"] == 1.0
+    text = (tmp_path / "run" / "results.jsonl").read_text()
+    assert text.isascii() and len(text.splitlines()) == 1
