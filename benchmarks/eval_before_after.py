@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import shlex
 import subprocess
@@ -56,9 +57,13 @@ def main() -> int:
     parser.add_argument("--suite", default="smoke", help="the suite compared (default smoke)")
     parser.add_argument("--runs-dir", type=Path, default=Path("runs/benchmark-eval"))
     parser.add_argument("--threads", type=int, help="passed to rlvr eval --threads")
+    parser.add_argument(
+        "--train-command", help="the command that trained --trained, to quote in the section"
+    )
     parser.add_argument("--write", action="store_true", help="write the RESULTS.md section")
     args = parser.parse_args()
     extra = ["--threads", str(args.threads)] if args.threads else []
+    load = os.getloadavg()[0]  # other work on the machine slows every number below
 
     smoke_dir = args.runs_dir / "smoke-default"
     smoke_args = ["eval", "--suite", "smoke", "--output", str(smoke_dir), "--fresh", *extra]
@@ -80,13 +85,10 @@ def main() -> int:
     lines = [
         "## Evaluation",
         "",
-        f"Command: `python benchmarks/eval_before_after.py --trained {args.trained}"
-        + (f" --suite {args.suite}" if args.suite != "smoke" else "")
-        + (f" --threads {args.threads}" if args.threads else "")
-        + "`  ",
+        f"Command: `python benchmarks/eval_before_after.py {shlex.join(sys.argv[1:])}`  ",
         f"Machine: {torch.get_num_threads()} threads, Python {platform.python_version()}, "
         f"torch {torch.__version__}; each step is the `rlvr` command in a child process, "
-        "timed from start to exit.",
+        f"timed from start to exit; load average {load:.1f} when it started.",
         "",
         f"`rlvr {shlex.join(smoke_args)}` (the default model): **{smoke_seconds:.0f} s** "
         f"(goal: under {GOAL_SECONDS:.0f} s: {verdict}); greedy accuracy, macro average "
@@ -100,11 +102,15 @@ def main() -> int:
         comparison.rstrip(),
         "",
     ]
+    if args.train_command:
+        lines[5:5] = [f"The trained run: `{args.train_command}`.", ""]
     if len(trainer_evals) >= 2:
         lines += [
             f"For reference, `rlvr train`'s own held-out evaluation of that run (the first "
             f"{trainer_evals[0]['eval_problems']} test problems of its task, greedy): "
-            f"{trainer_evals[0]['eval_accuracy']:.1%} → {trainer_evals[-1]['eval_accuracy']:.1%}.",
+            f"{trainer_evals[0]['eval_accuracy']:.1%} → {trainer_evals[-1]['eval_accuracy']:.1%}. "
+            "The suite cuts answers shorter than that evaluation does (the smoke suite: 48 "
+            "tokens for sums), so the untrained model's long answers score lower there.",
             "",
         ]
     section = "\n".join(lines)

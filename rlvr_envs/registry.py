@@ -42,6 +42,7 @@ __all__ = [
     "default_registry",
     "make",
     "register_task",
+    "task_files",
 ]
 
 ENTRY_POINT_GROUP = "rlvr_envs.tasks"
@@ -50,6 +51,16 @@ SUITE_SUFFIX = ".suite.yaml"
 """Files in task folders that define evaluation suites, not tasks."""
 
 EnvT = TypeVar("EnvT", bound=type[TextEnv])
+
+
+def task_files(folder: Path) -> list[Path]:
+    """The task files under `folder`: every ``*.yaml`` / ``*.yml``, recursively, sorted,
+    except evaluation suites (``*.suite.yaml``)."""
+    return sorted(
+        path
+        for path in [*folder.rglob("*.yaml"), *folder.rglob("*.yml")]
+        if not path.name.endswith(SUITE_SUFFIX)
+    )
 
 
 def builtin_tasks_dir() -> Path:
@@ -141,12 +152,7 @@ class TaskRegistry:
         if not folder.is_dir():
             raise TaskError(f"task folder {folder} does not exist or is not a folder")
         added = []
-        files = sorted(
-            path
-            for path in [*folder.rglob("*.yaml"), *folder.rglob("*.yml")]
-            if not path.name.endswith(SUITE_SUFFIX)
-        )
-        for path in files:
+        for path in task_files(folder):
             try:
                 added.append(self.add_file(path))
             except RlvrError as exc:

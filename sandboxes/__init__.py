@@ -49,10 +49,15 @@ Every backend runs the same launcher (``_child.py``) inside its sandbox, which c
 (``supervise.py``: the status rules and who enforces which limit). Languages and their
 commands: ``languages.py``.
 
+A long-lived program talked to over its stdin and stdout (a proof assistant's
+read-eval-print loop) runs in the same bubblewrap sandbox as a `SandboxSession`
+(``session.py``).
+
 Errors (raised for the caller's mistakes and the machine's, never for the program's)::
 
     SandboxError              an unknown backend name, a bad option
-    └── SandboxUnavailable    this backend cannot run here (no bwrap, no engine, ...)
+    ├── SandboxUnavailable    this backend cannot run here (no bwrap, no engine, ...)
+    └── SessionClosed         a session's program has exited and cannot answer
 """
 
 from sandboxes.base import Executor, SandboxError, SandboxUnavailable
@@ -61,6 +66,7 @@ from sandboxes.docker import DockerExecutor
 from sandboxes.job import Execution, Job, Language, Limits, RunStatus
 from sandboxes.process import ProcessExecutor
 from sandboxes.select import BackendInfo, default_executor, describe_backends, get_executor
+from sandboxes.session import SandboxSession, SessionClosed
 from sandboxes.warm import WarmProcessExecutor, WarmPythonExecutor, warm_executor
 
 __all__ = [
@@ -75,7 +81,9 @@ __all__ = [
     "ProcessExecutor",
     "RunStatus",
     "SandboxError",
+    "SandboxSession",
     "SandboxUnavailable",
+    "SessionClosed",
     "WarmProcessExecutor",
     "WarmPythonExecutor",
     "default_executor",

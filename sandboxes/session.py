@@ -50,6 +50,10 @@ class SandboxSession:
         memory_mb: address-space limit of every process in the session.
         file_size_mb: largest file it may write (its work dir is a small tmpfs).
         sandbox: ``"bwrap"``, ``"process"``, or None for bwrap where it runs, else process.
+        read_only: more paths the program needs to see, read-only (a toolchain outside
+            ``/usr``, a project with its built libraries).
+        cwd: where it starts (default: its private work dir); must be visible to it.
+        env: more environment variables (the sandbox starts from an empty environment).
 
     Raises:
         SandboxUnavailable: bwrap was asked for and cannot run here; the program is missing.
@@ -62,6 +66,9 @@ class SandboxSession:
         memory_mb: int = 2048,
         file_size_mb: int = 16,
         sandbox: str | None = None,
+        read_only: Sequence[str] = (),
+        cwd: str | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
         program = shutil.which(argv[0]) if not os.path.isabs(argv[0]) else argv[0]
         if program is None:
@@ -75,19 +82,27 @@ class SandboxSession:
         self.sandbox = sandbox
         self._workdir: tempfile.TemporaryDirectory[str] | None = None
         command = [program, *argv[1:]]
-        cwd = None
+        variables = {**_ENV, **(env or {})}
         if sandbox == "bwrap":
             bwrap = shutil.which("bwrap") or "bwrap"
             scratch = 4 * (file_size_mb << 20)
             prefix = _bwrap_prefix(bwrap, Toolchain.detect(), scratch, file_size_mb << 20)
-            # The prefix ends with "--chdir / --": work in the private /tmp instead.
-            prefix[prefix.index("--chdir") + 1] = "/tmp"
-            prefix[-1:-1] = ["--setenv", "HOME", "/tmp"]
+            # The prefix ends with "--remount-ro / --chdir / --": binds go before the
+            # remount, and the program works in the private /tmp unless told otherwise.
+            binds = [arg for path in read_only for arg in ("--ro-bind", path, path)]
+            at = prefix.index("--remount-ro")
+            prefix[at:at] = binds
+            prefix[prefix.index("--chdir") + 1] = cwd or "/tmp"
+            settings = [("HOME", "/tmp"), *(env or {}).items()]
+            prefix[-1:-1] = [arg for k, v in settings for arg in ("--setenv", k, v)]
             command = [*prefix, *command]
+            cwd = None
         else:
-            self._workdir = tempfile.TemporaryDirectory(prefix="rlvr-session-")
-            os.chmod(self._workdir.name, 0o777)
-            cwd = self._workdir.name
+            if cwd is None:
+                self._workdir = tempfile.TemporaryDirectory(prefix="rlvr-session-")
+                os.chmod(self._workdir.name, 0o777)
+                cwd = self._workdir.name
+            variables.setdefault("HOME", cwd)
         if os.geteuid() == 0 and (setpriv := shutil.which("setpriv")):
             ids = [f"--reuid={SANDBOX_UID}", f"--regid={SANDBOX_UID}", "--clear-groups"]
             command = [setpriv, *ids, "--", *command]
@@ -97,7 +112,7 @@ class SandboxSession:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             cwd=cwd,
-            env=_ENV,
+            env=variables,
             start_new_session=True,
             preexec_fn=_limits(memory_mb, file_size_mb),
         )

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from rlvr_envs.registry import task_files
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -84,8 +86,7 @@ def test_installed_wheel_finds_its_builtin_tasks(wheel, tmp_path):
     assert result.returncode == 0, result.stderr
     module_file, count, prompt = result.stdout.splitlines()
     assert module_file.startswith(str(target))
-    tasks = [p for p in (ROOT / "tasks").rglob("*.yaml") if not p.name.endswith(".suite.yaml")]
-    assert int(count) == len(tasks)
+    assert int(count) == len(task_files(ROOT / "tasks"))
     assert prompt.startswith("What is ")
 
 

@@ -1,5 +1,7 @@
 """``rlvr grade math FILE``: grade responses against the gold answers the file carries.
-``rlvr grade code FILE``: run code against the tests the file carries, in a sandbox."""
+``rlvr grade code FILE``: run code against the tests the file carries, in a sandbox.
+``rlvr grade proof --prover coq|lean FILE``: check formal proofs of the statements the file
+carries, with the prover in a sandbox."""
 
 from __future__ import annotations
 
@@ -60,6 +62,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add_file_arguments(math, input_name="FILE")
     math.set_defaults(run=run_math)
     _add_code_parser(kinds)
+    _add_proof_parser(kinds)
 
 
 def _add_code_parser(kinds: argparse._SubParsersAction) -> None:
@@ -112,6 +115,59 @@ def _add_code_parser(kinds: argparse._SubParsersAction) -> None:
     )
     add_file_arguments(code, input_name="FILE")
     code.set_defaults(run=run_code)
+
+
+def _add_proof_parser(kinds: argparse._SubParsersAction) -> None:
+    proof = kinds.add_parser(
+        "proof",
+        help="formal proofs (Coq, Lean 4) of the statements each line carries",
+        description="Check formal proofs: each line carries 'statement' (the theorem), "
+        "'proof' (the proof script, or a response with it in a fenced block) and optionally "
+        "'preamble' (imports and definitions the statement needs) and 'allowed_axioms'. "
+        "The prover's kernel decides, in a sandbox; Admitted/sorry, new axioms, a changed "
+        "statement and commands that alter the session are rejected. Each output line adds "
+        "reward (1 iff accepted), status, stage, reason and seconds.",
+    )
+    proof.add_argument("file", type=Path, metavar="FILE.jsonl", help="input JSONL")
+    proof.add_argument(
+        "--prover", choices=["coq", "lean"], required=True, help="which prover checks the proofs"
+    )
+    proof.add_argument(
+        "--jobs", type=int, default=None, metavar="N", help="prover sessions at once (default: 1)"
+    )
+    proof.add_argument(
+        "--timeout", type=float, default=None, metavar="S", help="seconds per proof (default 30)"
+    )
+    proof.add_argument(
+        "--cold",
+        action="store_true",
+        help="one fresh sandboxed prover process per proof instead of a warm pool (Coq)",
+    )
+    add_file_arguments(proof, input_name="FILE")
+    proof.set_defaults(run=run_proof)
+
+
+def run_proof(args: argparse.Namespace) -> int:
+    from rlvr_envs.verifiers.proof.lines import ProofLines
+    from rlvr_envs.verifiers.proof.options import ProofOptions
+    from rlvr_envs.verifiers.proof.verifier import ProofVerifier
+
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, got {args.jobs}")
+    options: dict[str, object] = {"prover": args.prover, "warm": not args.cold}
+    if args.jobs is not None:
+        options["workers"] = args.jobs
+    if args.timeout is not None:
+        options["timeout"] = args.timeout
+    try:
+        proof_options = ProofOptions(**options)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise UsageError(f"bad option: {exc}") from None
+    verifier = ProofVerifier(proof_options)
+    try:
+        return run_response_file(ProofLines(verifier), args.file, args.out, resume=args.resume)
+    finally:
+        verifier.close()
 
 
 def run_math(args: argparse.Namespace) -> int:

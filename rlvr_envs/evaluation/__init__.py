@@ -1,5 +1,8 @@
 """Evaluation: score a model on a suite of tasks with the tasks' own verifiers.
 
+    from pathlib import Path
+
+    import rlvr_envs
     from rlvr_envs.evaluation import evaluate, find_suite, suite_folders
     from rlvr_envs.evaluation.endpoint import EndpointSource
 

@@ -38,7 +38,8 @@ class ResponsesFileSource(ModelSource):
         self._answers: dict[tuple[str, str, str, int], Generation] = {}
         counters: dict[tuple[str, str, str], int] = {}
         try:
-            lines = path.read_text(encoding="utf-8").splitlines()
+            # Lines end at "\n" only: JSON may hold a raw U+2028 that splitlines() breaks at.
+            lines = path.read_text(encoding="utf-8").split("\n")
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"cannot read responses file {path}: {exc}") from exc
         for number, line in enumerate(lines, start=1):

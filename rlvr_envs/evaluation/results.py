@@ -66,7 +66,9 @@ class ResultsFile:
                 key = sample_key(record)
                 if key in self.done:
                     continue
-                self._file.write(json.dumps(record, ensure_ascii=False) + "\n")
+                # ASCII lines: a raw U+2028 or U+0085 in an answer would split the line for
+                # readers that split on every Unicode line break (str.splitlines).
+                self._file.write(json.dumps(record) + "\n")
                 self._file.flush()
                 self.done.add(key)
             os.fsync(self._file.fileno())

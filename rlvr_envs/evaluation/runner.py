@@ -186,12 +186,14 @@ def _problems(entry: SuiteTask, task: Task) -> list[Problem]:
 def _plan(
     suite: Suite, tasks: dict[str, tuple[str, Task]], done: set[tuple[str, str, str, int]]
 ) -> Iterator[_Work]:
-    """Every (problem, mode) with answers missing from the results, in suite order."""
+    """Every (problem, mode) with answers missing from the results: task by task, each
+    mode's problems together, so that batches fill up (a batch holds one task and mode)."""
     for entry in suite.tasks:
         task_id, task = tasks[entry.task]
+        problems = _problems(entry, task)
         counts: list[tuple[Mode, int]] = [("greedy", int(entry.greedy)), ("sampled", entry.samples)]
-        for problem in _problems(entry, task):
-            for mode, count in counts:
+        for mode, count in counts:
+            for problem in problems:
                 indices = tuple(
                     i for i in range(count) if (task_id, problem.id, mode, i) not in done
                 )

@@ -12,7 +12,8 @@
   (``import Mathlib`` ...) becomes the preamble.
 
 The statement goes to ``answer`` (the reference); ``preamble`` is set (empty when
-none), and ``preamble_text`` is the preamble followed by a blank line, for prompts.
+none), and for prompts ``preamble_text`` is the preamble followed by a blank line and
+``signature`` what follows a theorem's name in Lean (``: P``, or ``(x : Nat) : P``).
 
 `read_lean_theorems` reads a whole ``.lean`` file of such theorems (miniF2F's own
 ``MiniF2F/Test.lean`` layout): everything before the first declaration is the header.
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from rlvr_envs.errors import DatasetError
+from rlvr_envs.verifiers.proof.lean_text import split_signature
 
 __all__ = ["adapt_proof_record", "read_lean_theorems", "split_declaration"]
 
@@ -85,8 +87,10 @@ def adapt_proof_record(record: Mapping[str, Any], where: str) -> dict[str, Any]:
     allowed = fields.get("allowed_axioms") or []
     if not isinstance(allowed, list) or not all(isinstance(a, str) for a in allowed):
         raise DatasetError(f"{where}: field 'allowed_axioms' must be a list of names")
+    binders, type_ = split_signature(statement)
     fields.update(
         answer=statement.strip(),
+        signature=f"{binders} : {type_}" if binders else f": {type_}",
         preamble=preamble.strip(),
         preamble_text=f"{preamble.strip()}\n\n" if preamble.strip() else "",
         allowed_axioms=allowed,

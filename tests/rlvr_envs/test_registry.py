@@ -26,7 +26,12 @@ from rlvr_envs import (
     VerifierSpec,
     register_task,
 )
-from rlvr_envs.registry import ENTRY_POINT_GROUP, TASKS_PATH_VARIABLE, builtin_tasks_dir
+from rlvr_envs.registry import (
+    ENTRY_POINT_GROUP,
+    TASKS_PATH_VARIABLE,
+    builtin_tasks_dir,
+    task_files,
+)
 
 ROOT = Path(rlvr_envs.__file__).resolve().parent.parent
 
@@ -69,7 +74,7 @@ def test_builtin_tasks_are_registered():
     registry = TaskRegistry()
     added = registry.add_folder(builtin_tasks_dir())
     ids = registry.ids()
-    assert ids == sorted(p.stem for p in builtin_tasks_dir().rglob("*.yaml"))
+    assert ids == sorted(p.stem for p in task_files(builtin_tasks_dir()))
     assert "arithmetic-add-v1" in ids
     assert sorted(e.id for e in added) == ids  # added in file order, folder by folder
     assert set(ids) <= set(rlvr_envs.default_registry().ids())

@@ -15,10 +15,10 @@ from rlvr_envs import (
     VerifierSpec,
     load_task_file,
 )
-from rlvr_envs.registry import builtin_tasks_dir
+from rlvr_envs.registry import builtin_tasks_dir, task_files
 from rlvr_envs.spec import HuggingFaceSpec, template_fields
 
-BUILTIN_FILES = sorted(builtin_tasks_dir().rglob("*.yaml"))
+BUILTIN_FILES = task_files(builtin_tasks_dir())
 
 BODY = """\
 dataset:
@@ -193,7 +193,7 @@ ERRORS = [
             "  jsonl: {test: t.jsonl}\n  format: aime\n",
         ),
         "field 'dataset.format': Input should be 'records', 'gsm8k', 'math', 'mbpp', 'io', "
-        "'io-c', 'io-cpp' or 'io-javascript', got 'aime'",
+        "'io-c', 'io-cpp', 'io-javascript' or 'proof', got 'aime'",
     ),
     (
         "a record format with another reference field",

@@ -21,20 +21,28 @@ call is bounded in time; sessions come from a warm pool where the prover allows.
 from __future__ import annotations
 
 import enum
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from rlvr_envs.errors import RlvrError
 
 __all__ = [
     "CheckStage",
     "ProofCheck",
     "ProofSession",
     "ProverBackend",
+    "ProverError",
     "TacticResult",
     "TacticStatus",
     "Theorem",
 ]
+
+
+class ProverError(RlvrError):
+    """The prover cannot start, or a problem's own preamble or statement is broken."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +93,11 @@ class ProofCheck:
     @property
     def accepted(self) -> bool:
         return self.stage is CheckStage.ACCEPTED
+
+    def timed(self, started: float) -> ProofCheck:
+        """This verdict with ``details["seconds"]`` since `started` (``perf_counter``)."""
+        self.details.setdefault("seconds", round(time.perf_counter() - started, 6))
+        return self
 
 
 class TacticStatus(enum.StrEnum):
@@ -140,6 +153,10 @@ class ProverBackend(ABC):
     @abstractmethod
     def check(self, theorem: Theorem, proof: str, *, timeout: float | None = None) -> ProofCheck:
         """Check a whole proof of `theorem`; never raises because of the proof."""
+
+    @abstractmethod
+    def screen(self, proof: str) -> str | None:
+        """Why a proof (or a tactic) is refused before the prover runs, or None."""
 
     def check_many(
         self, items: Sequence[tuple[Theorem, str]], *, timeout: float | None = None

@@ -26,33 +26,29 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from rlvr_envs.errors import RlvrError
 from rlvr_envs.verifiers.proof.backend import (
     CheckStage,
     ProofCheck,
     ProofSession,
     ProverBackend,
+    ProverError,
     TacticResult,
     TacticStatus,
     Theorem,
 )
 from rlvr_envs.verifiers.proof.coq_check import CheckScript, judge_assumptions, split_response
-from rlvr_envs.verifiers.proof.coq_text import screen_coq, split_sentences
+from rlvr_envs.verifiers.proof.coq_text import CoqSyntaxError, screen_coq, split_sentences
 from rlvr_envs.verifiers.proof.coqtop import Coqtop
 from rlvr_envs.verifiers.proof.pool import PoolLease, WarmPool
 
 if TYPE_CHECKING:
     from sandboxes import Executor
 
-__all__ = ["CoqBackend", "CoqSession", "ProverError"]
+__all__ = ["CoqBackend", "CoqSession"]
 
 DEFAULT_TIMEOUT = 30.0
 _SETUP_SECONDS = 30.0  # loading a preamble's libraries; the problem's cost, not the proof's
 _TACTIC_ENDINGS = frozenset({"Qed", "Defined", "Proof", "End", "Module", "Section"})
-
-
-class ProverError(RlvrError):
-    """The prover cannot start, or a problem's own preamble or statement is broken."""
 
 
 class CoqBackend(ProverBackend):
@@ -66,6 +62,8 @@ class CoqBackend(ProverBackend):
         timeout: default seconds for one check (or one tactic).
         executor: the sandbox of cold checks (default `sandboxes.default_executor()`).
         sandbox: where warm sessions run: ``"bwrap"``, ``"process"``, None for the best.
+        screen: reject forbidden commands before Coq runs (`screen_coq`). Off, only the
+            kernel checks decide: what the tests of the guard itself use.
     """
 
     name = "coq"
@@ -80,8 +78,10 @@ class CoqBackend(ProverBackend):
         timeout: float = DEFAULT_TIMEOUT,
         executor: Executor | None = None,
         sandbox: str | None = None,
+        screen: bool = True,
     ) -> None:
         self.warm = warm
+        self.screen_enabled = screen
         self.workers = workers
         self.memory_mb = memory_mb
         self.timeout = timeout
@@ -98,13 +98,12 @@ class CoqBackend(ProverBackend):
     def check(self, theorem: Theorem, proof: str, *, timeout: float | None = None) -> ProofCheck:
         started = time.perf_counter()
         timeout = timeout or self.timeout
-        prepared = _prepare(theorem, proof)
+        prepared = _prepare(theorem, proof, screen=self.screen_enabled)
         if isinstance(prepared, ProofCheck):
-            return _timed(prepared, started)
+            return prepared.timed(started)
         try:
             if self.warm:
-                with self.pool.borrow() as lease:
-                    verdict = _warm_check(lease, prepared, theorem, timeout)
+                verdict = self._warm(prepared, theorem, timeout)
             else:
                 verdict = self._cold_check(prepared, theorem, timeout)
         except ProverError as exc:
@@ -113,7 +112,10 @@ class CoqBackend(ProverBackend):
             verdict = ProofCheck(
                 CheckStage.INFRASTRUCTURE, f"the Coq check failed: {type(exc).__name__}: {exc}"
             )
-        return _timed(verdict, started)
+        return verdict.timed(started)
+
+    def screen(self, proof: str) -> str | None:
+        return screen_coq(proof) if self.screen_enabled else None
 
     def check_many(
         self, items: Sequence[tuple[Theorem, str]], *, timeout: float | None = None
@@ -122,6 +124,18 @@ class CoqBackend(ProverBackend):
             return super().check_many(items, timeout=timeout)
         with ThreadPoolExecutor(max_workers=self.workers) as threads:
             return list(threads.map(lambda item: self.check(*item, timeout=timeout), items))
+
+    def _warm(self, script: CheckScript, theorem: Theorem, timeout: float) -> ProofCheck:
+        lost = ""
+        for _ in range(2):
+            try:
+                with self.pool.borrow() as lease:
+                    return _warm_check(lease, script, theorem, timeout)
+            except _SessionLost as exc:
+                lost = str(exc)
+        return ProofCheck(
+            CheckStage.INFRASTRUCTURE, f"Coq's session failed twice before the proof ran: {lost}"
+        )
 
     def _cold_check(self, script: CheckScript, theorem: Theorem, timeout: float) -> ProofCheck:
         from sandboxes import Job, Limits, RunStatus  # the sandboxes load only when used
@@ -257,7 +271,7 @@ class CoqSession(ProofSession):
         if self._lease is None or self.finished:
             return TacticResult(TacticStatus.ERROR, "", "the session is closed")
         timeout = timeout or self.timeout
-        refused = screen_coq(tactic) or _tactic_mode_rule(tactic)
+        refused = self.backend.screen(tactic) or _tactic_mode_rule(tactic)
         if refused is not None:
             return TacticResult(TacticStatus.ERROR, self.goals, refused)
         coqtop = self._lease.worker
@@ -310,7 +324,7 @@ class CoqSession(ProofSession):
     def _final_check(self) -> ProofCheck:
         """The script so far, checked as a whole proof on this session."""
         assert self._lease is not None
-        prepared = _prepare(self.theorem, self.proof_text())
+        prepared = _prepare(self.theorem, self.proof_text(), screen=self.backend.screen_enabled)
         if isinstance(prepared, ProofCheck):
             return prepared
         try:
@@ -319,10 +333,10 @@ class CoqSession(ProofSession):
             return ProofCheck(CheckStage.INFRASTRUCTURE, f"the final check failed: {exc}")
 
 
-def _prepare(theorem: Theorem, proof: str) -> CheckScript | ProofCheck:
+def _prepare(theorem: Theorem, proof: str, *, screen: bool = True) -> CheckScript | ProofCheck:
     if not proof.strip():
         return ProofCheck(CheckStage.SCREEN, "the response has no proof")
-    refused = screen_coq(proof)
+    refused = screen_coq(proof) if screen else None
     if refused is not None:
         return ProofCheck(CheckStage.SCREEN, refused)
     parts = split_response(theorem, proof)
@@ -334,24 +348,38 @@ def _prepare(theorem: Theorem, proof: str) -> CheckScript | ProofCheck:
     return CheckScript.build(theorem, helpers, body)
 
 
+class _SessionLost(Exception):
+    """The session failed before any text of the response reached it: not the response's
+    fault, and worth one more try on a fresh session."""
+
+
 def _warm_check(
     lease: PoolLease[Coqtop], script: CheckScript, theorem: Theorem, timeout: float
 ) -> ProofCheck:
     coqtop = lease.worker
     try:
         base = _load_preamble(coqtop, script.preamble)
-    except (TimeoutError, RlvrError, RuntimeError) as exc:
+        reply = coqtop.run(script.statement_definition, timeout=_SETUP_SECONDS)
+        if reply.error is not None:
+            raise ProverError(f"the problem's statement does not elaborate: {reply.error}")
+        coqtop.run(script.module_open, timeout=_SETUP_SECONDS)
+    except ProverError:
         lease.discard()
-        raise ProverError(str(exc)) from exc
+        raise
+    except Exception as exc:  # died (a race with the pool's health check), timed out
+        lease.discard()
+        raise _SessionLost(f"{type(exc).__name__}: {exc}") from exc
     deadline = time.monotonic() + timeout
     steps = [
-        (script.statement_definition, CheckStage.INFRASTRUCTURE, "the problem's statement"),
-        (script.module_open, CheckStage.INFRASTRUCTURE, "opening the check"),
-        (script.helpers, CheckStage.PROVER, "the response's definitions"),
-        (script.theorem, CheckStage.STATEMENT, "the statement after the response's definitions"),
-        (script.proof, CheckStage.PROVER, "the proof"),
-        (script.module_close, CheckStage.PROVER, "ending the proof"),
-        (script.statement_check, CheckStage.STATEMENT, "the theorem proved"),
+        (script.helpers, CheckStage.PROVER, "the response's definitions failed"),
+        (
+            script.theorem,
+            CheckStage.STATEMENT,
+            "the response's definitions change how the statement reads",
+        ),
+        (script.proof, CheckStage.PROVER, "the proof failed"),
+        (script.module_close, CheckStage.PROVER, "the proof did not end"),
+        (script.statement_check, CheckStage.STATEMENT, "the theorem proved is not the stated one"),
     ]
     try:
         for text, stage, what in steps:
@@ -361,19 +389,15 @@ def _warm_check(
             if reply.error is not None:
                 return ProofCheck(stage, _reason(what, reply.error), details={"error": reply.error})
         reply = coqtop.run(script.assumptions_query, timeout=_SETUP_SECONDS)
-        verdict = judge_assumptions(
-            reply.output, module=script.module, allowed=theorem.allowed_axioms
-        )
-        coqtop.back_to(base, timeout=_SETUP_SECONDS)
-        return verdict
+        return judge_assumptions(reply.output, module=script.module, allowed=theorem.allowed_axioms)
     except TimeoutError:
         lease.discard()
         return ProofCheck(CheckStage.TIMEOUT, f"the proof took longer than {timeout:g} s")
-    except Exception as exc:  # the session died (a memory limit) or cannot go back
+    except Exception as exc:  # the response's text ended the session (memory, a crash)
         lease.discard()
         return ProofCheck(CheckStage.PROVER, f"Coq's session ended while checking: {exc}")
     finally:
-        if not lease.discarded:
+        if not lease.discarded:  # undo everything the response did
             try:
                 coqtop.back_to(base, timeout=_SETUP_SECONDS)
             except Exception:
@@ -385,11 +409,11 @@ def _load_preamble(coqtop: Coqtop, preamble: str) -> int:
     a problem with the same one goes back to its state; another one goes back to the
     start first (coqtop forgets the states of a branch it left, so only one is kept)."""
     preamble = preamble.strip()
-    loaded: tuple[str, int] | None = coqtop.__dict__.get("preamble_state")
+    loaded = coqtop.preamble_state
     if loaded is not None and loaded[0] == preamble:
         coqtop.back_to(loaded[1], timeout=_SETUP_SECONDS)
         return loaded[1]
-    coqtop.__dict__["preamble_state"] = None
+    coqtop.preamble_state = None
     coqtop.back_to(coqtop.initial_state, timeout=_SETUP_SECONDS)
     state = coqtop.initial_state
     if preamble:
@@ -398,12 +422,16 @@ def _load_preamble(coqtop: Coqtop, preamble: str) -> int:
             coqtop.back_to(coqtop.initial_state, timeout=_SETUP_SECONDS)
             raise ProverError(f"the problem's preamble does not compile: {reply.error}")
         state = reply.state
-    coqtop.__dict__["preamble_state"] = (preamble, state)
+    coqtop.preamble_state = (preamble, state)
     return state
 
 
 def _tactic_mode_rule(tactic: str) -> str | None:
-    for sentence in split_sentences(tactic):
+    try:
+        sentences = split_sentences(tactic)
+    except CoqSyntaxError as exc:
+        return str(exc)
+    for sentence in sentences:
         words = sentence.words
         if words and words[0] in _TACTIC_ENDINGS:
             return f"`{words[0]}` is not a tactic: send tactics only; the proof ends by itself"
@@ -412,18 +440,13 @@ def _tactic_mode_rule(tactic: str) -> str | None:
 
 def _reason(what: str, error: str) -> str:
     message = error[error.find("Error:") :] if "Error:" in error else error
-    return f"{what} failed: {' '.join(message.split())[:500]}"
+    return f"{what}: {' '.join(message.split())[:500]}"
 
 
 def _coqc_error(output: str) -> str:
     at = output.find("Error")
     text = output[output.rfind("File ", 0, at) if at >= 0 else 0 :]
     return " ".join(text.split())[:500] or "coqc failed without a message"
-
-
-def _timed(verdict: ProofCheck, started: float) -> ProofCheck:
-    verdict.details.setdefault("seconds", round(time.perf_counter() - started, 6))
-    return verdict
 
 
 _DRIVER = """\

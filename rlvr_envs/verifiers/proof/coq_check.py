@@ -91,9 +91,9 @@ def split_response(theorem: Theorem, script: str) -> tuple[str, str] | str:
     """``(helpers, proof)`` of a response's script, or why it is rejected.
 
     A sentence ``Theorem|Lemma|... name : S.`` whose statement S is the problem's (blanks
-    aside) splits the script: what precedes is helpers, what follows the proof. A first
-    sentence stating another theorem is rejected; with no restatement, the whole script
-    is the proof.
+    aside) splits the script: what precedes is helpers, what follows the proof. Without
+    one, a script that opens with a theorem states another one and is rejected; any other
+    script is the proof, whole.
     """
     try:
         sentences = split_sentences(script)
@@ -111,11 +111,12 @@ def split_response(theorem: Theorem, script: str) -> tuple[str, str] | str:
             helpers = "\n".join(s.text for s in sentences[:index])
             proof = "\n".join(s.text for s in sentences[index + 1 :])
             return helpers, proof
-        if index == 0:
-            return (
-                "the response states a different theorem than the problem's: "
-                f"{' '.join(sentence.text.split())[:120]!r}"
-            )
+    first = sentences[0].words
+    if first and first[0] in THEOREM_KEYWORDS:
+        return (
+            "the response states a different theorem than the problem's: "
+            f"{' '.join(sentences[0].text.split())[:120]!r}"
+        )
     return "", script
 
 
@@ -170,7 +171,7 @@ def judge_assumptions(
         return ProofCheck(
             CheckStage.ASSUMPTIONS, f"the proof depends on an axiom it declares: {shown}", names
         )
-    extra = [name for name in names if name not in allowed]
+    extra = [name for name in names if not _is_allowed(name, allowed)]
     if extra:
         return ProofCheck(
             CheckStage.ASSUMPTIONS,
@@ -179,6 +180,18 @@ def judge_assumptions(
         )
     how = "no axioms" if not names else "only allowed axioms (" + ", ".join(names) + ")"
     return ProofCheck(CheckStage.ACCEPTED, f"the kernel accepted the proof; it uses {how}", names)
+
+
+def _is_allowed(name: str, allowed: tuple[str, ...]) -> bool:
+    """Whether a printed name is one of the allowed ones. Coq prints the shortest name
+    that still means the object where it prints (``classic`` where ``Classical`` is
+    imported, ``Classical_Prop.classic`` where it is only loaded), so either may be a
+    dotted suffix of the other. The response's own declarations always print with their
+    module's prefix (it is never imported), so they cannot pass for a library's."""
+    return any(
+        name == entry or entry.endswith(f".{name}") or name.endswith(f".{entry}")
+        for entry in allowed
+    )
 
 
 def _stated(text: str) -> str | None:

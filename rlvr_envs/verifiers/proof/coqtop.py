@@ -76,6 +76,8 @@ class Coqtop:
         assert match is not None  # _after_prompt found it
         self.initial_state = int(match.group(2))
         self.uses = 0
+        self.preamble_state: tuple[str, int] | None = None
+        """The last preamble loaded and the state just after it (see `CoqBackend`)."""
 
     def run(self, text: str, *, timeout: float) -> CoqReply:
         """Run `text` (complete sentences) and return coqtop's answer to it.

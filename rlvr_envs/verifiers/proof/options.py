@@ -16,7 +16,8 @@ option                default    effect
                                  sessions that keep the preamble loaded) rather than one
                                  cold sandbox job per check.
 ``workers``           ``1``      prover sessions kept warm (checks run at once).
-``memory_mb``         ``2048``   address space of each prover process.
+``memory_mb``         ``null``   address space of each prover process (default: 2048 MB for
+                                 Coq, 8192 MB for Lean, whose REPL with Mathlib needs GBs).
 ``allowed_axioms``    ``[]``     assumptions every problem of the task may use, by the
                                  name the prover prints (Coq ``Classical_Prop.classic``;
                                  Lean ``propext``), added to a problem's own
@@ -49,8 +50,8 @@ class ProofOptions:
     """Check on warm prover sessions (True) or one cold sandbox job per check."""
     workers: int = pydantic.Field(default=1, ge=1, le=64)
     """Prover sessions kept warm."""
-    memory_mb: int = pydantic.Field(default=2048, ge=256, le=65536)
-    """Address space (MB) of each prover process."""
+    memory_mb: int | None = pydantic.Field(default=None, ge=256, le=65536)
+    """Address space (MB) of each prover process; None: the prover's default."""
     allowed_axioms: tuple[str, ...] = ()
     """Assumptions every problem may use, as the prover prints their names."""
     allow_native: bool = False

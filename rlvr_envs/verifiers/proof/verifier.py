@@ -56,7 +56,7 @@ def make_backend(options: ProofOptions) -> ProverBackend:
         return CoqBackend(
             warm=options.warm,
             workers=options.workers,
-            memory_mb=options.memory_mb,
+            memory_mb=options.memory_mb or 2048,
             timeout=options.timeout,
         )
     from rlvr_envs.verifiers.proof.lean_backend import LeanBackend
@@ -64,7 +64,7 @@ def make_backend(options: ProofOptions) -> ProverBackend:
     return LeanBackend(
         timeout=options.timeout,
         workers=options.workers,
-        memory_mb=options.memory_mb,
+        memory_mb=options.memory_mb or 8192,
         allow_native=options.allow_native,
     )
 
@@ -178,6 +178,7 @@ class TacticEpisode:
     """
 
     def __init__(self, backend: ProverBackend, theorem: Theorem, options: ProofOptions) -> None:
+        self.backend = backend
         self.theorem = theorem
         self.options = options
         self.session: ProofSession | None = None
@@ -195,12 +196,19 @@ class TacticEpisode:
         screened = screen_response(response, max_chars=DEFAULT_MAX_RESPONSE_CHARS)
         if screened is not None:
             return screened
-        if self.session is None:
-            reason = self.opening_error or "the proof session is closed"
-            return Verification(status=Status.VERIFIER_ERROR, score=0.0, reason=reason)
         tactic = extract_proof(response, self.options.prover)  # type: ignore[arg-type]
         if not tactic.strip():
             return Verification(status=Status.UNPARSABLE, score=0.0, reason="no tactic found")
+        refused = self.backend.screen(tactic)  # before any prover runs
+        if refused is not None:
+            details = {"prover": self.options.prover, "stage": "screen", "goals": self.goals}
+            reason = f"{refused}\n\nThe goals are still:\n{self.goals}"
+            return Verification(
+                status=Status.WRONG, score=0.0, answer=tactic, reason=reason, details=details
+            )
+        if self.session is None:
+            reason = self.opening_error or "the proof session is closed"
+            return Verification(status=Status.VERIFIER_ERROR, score=0.0, reason=reason)
         result = self.session.run_tactic(tactic, timeout=self.options.timeout)
         details: dict[str, Any] = {
             "prover": self.options.prover,

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from rlvr_envs import TaskRegistry
+from rlvr_envs.evaluation.suite import suite_files, suite_folders
 
 
 @pytest.fixture
@@ -87,4 +88,22 @@ def test_validate_checks_suites_too(rlvr, tmp_path):
     assert status == 2
     assert f"{tmp_path / 'bad.suite.yaml'}: no task 'no-such-task-v1' is registered" in err
     status, _, err = rlvr("validate")
-    assert status == 0 and "3 suite(s) valid" in err
+    builtin = len(suite_files(suite_folders()))
+    assert status == 0 and builtin >= 3 and f" {builtin} suite(s) valid" in err
+
+
+def test_eval_exits_1_when_answers_could_not_be_verified(rlvr, setup, monkeypatch):
+    from rlvr_envs import Status, Task, Verification
+
+    def broken(self, items):
+        return [Verification(status=Status.VERIFIER_ERROR, score=0.0) for _ in items]
+
+    monkeypatch.setattr(Task, "verify_batch", broken)
+    tmp_path, suite, files = setup
+    status, _, err = rlvr(
+        "eval", "--responses", str(files["right"]), "--suite", str(suite),
+        "--tasks-dir", str(tmp_path / "tasks"), "--output", str(tmp_path / "broken"),
+        "--quiet", "--no-plots",
+    )  # fmt: skip
+    assert status == 1
+    assert "30 answer(s) could not be verified" in err

@@ -96,7 +96,9 @@ def test_validate_catches_a_split_bigger_than_the_problem_space(
     assert "problem space is too small" in err
 
 
-@pytest.mark.parametrize("command", ["list", "show", "verify", "grade", "play", "validate"])
+@pytest.mark.parametrize(
+    "command", ["list", "show", "verify", "grade", "play", "validate", "eval", "compare"]
+)
 def test_every_subcommand_has_help(rlvr, command):
     with pytest.raises(SystemExit) as exit_info:
         rlvr(command, "--help")

@@ -38,7 +38,9 @@ def test_a_run_scores_every_answer_once_and_reports_the_metrics(
     tmp_path, sums_registry, suite_file, scripted
 ):
     suite = load_suite_file(suite_file())
-    run = evaluate(suite, scripted(), tmp_path / "run", registry=sums_registry)
+    source = scripted()
+    run = evaluate(suite, source, tmp_path / "run", registry=sums_registry)
+    assert source.batches == 1 + 3  # full batches of 8: 6 greedy answers, then 24 samples
     records = lines(tmp_path / "run" / "results.jsonl")
     assert len(records) == run.total == run.produced == 6 * (1 + 4)
     assert len({sample_key(r) for r in records}) == len(records)
@@ -182,6 +184,7 @@ def test_verification_runs_while_the_next_batch_generates(
 ):
     """The first batch's verification waits for the second batch's generation to begin:
     a runner that verified before generating on would leave it waiting in vain."""
+    import itertools
     import threading
 
     second_batch = threading.Event()
@@ -189,8 +192,10 @@ def test_verification_runs_while_the_next_batch_generates(
     task = sums_registry.task(sums_registry.sums_id)
     real = type(task).verify_batch
 
+    calls = itertools.count()  # next() on it is atomic: exactly one caller sees 0
+
     def waiting(self, items):
-        if not overlapped:
+        if next(calls) == 0:
             overlapped.append(second_batch.wait(timeout=20))
         return real(self, items)
 
@@ -206,3 +211,16 @@ def test_verification_runs_while_the_next_batch_generates(
         suite, Watched(lambda *_: True, batch_rows=2), tmp_path / "run", registry=sums_registry
     )
     assert overlapped == [True]
+
+
+def test_unicode_line_separators_inside_answers_split_no_line(tmp_path, sums_registry, suite_file):
+    suite = load_suite_file(suite_file(problems=1, samples=0))
+    task = sums_registry.task(sums_registry.sums_id)
+    reference = task.problem("test", "test/0").reference
+    answer = {"task": task.id, "problem_id": "test/0", "response": f"so\u2028\x85 {reference}"}
+    answers = tmp_path / "answers.jsonl"
+    answers.write_text(json.dumps(answer, ensure_ascii=False) + "\n", encoding="utf-8")
+    run = evaluate(suite, ResponsesFileSource(answers), tmp_path / "run", registry=sums_registry)
+    assert run.summary["tasks"][0]["metrics"]["greedy_accuracy"]["value"] == 1.0
+    text = (tmp_path / "run" / "results.jsonl").read_text()
+    assert text.isascii() and len(text.splitlines()) == 1

@@ -240,7 +240,7 @@ def test_find_verifier_suggests_a_known_name():
     with pytest.raises(
         VerifierConfigError,
         match=re.escape(
-            "unknown verifier 'intger'; known: code, integer, math. Did you mean 'integer'?"
+            "unknown verifier 'intger'; known: code, integer, math, proof. Did you mean 'integer'?"
         ),
     ):
         find_verifier("intger")
