@@ -206,15 +206,11 @@ def run_code(args: argparse.Namespace) -> int:
 
 
 def _executor(backend: str | None, jobs: int | None) -> Executor:
-    from rlvr_envs.verifiers.code.function_job import HARNESS_SERVICE, harness_modules
-    from sandboxes import SandboxError, default_executor, get_executor
+    from rlvr_envs.verifiers.code.function_job import code_executor
+    from sandboxes import SandboxError, get_executor
 
-    try:
-        if backend is None:  # as CodeVerifier's own: warm where it runs, harness a service
-            warm = {"modules": harness_modules(), "service": HARNESS_SERVICE}
-            executor = default_executor(warm=True, **warm, **({"workers": jobs} if jobs else {}))
-        else:
-            executor = get_executor(backend)
+    try:  # by default, CodeVerifier's own
+        executor = code_executor(jobs) if backend is None else get_executor(backend)
     except SandboxError as exc:
         raise UsageError(str(exc)) from None
     return executor if jobs is None else _limit_workers(executor, jobs)

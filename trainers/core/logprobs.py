@@ -49,20 +49,12 @@ def response_logprobs(
     """
     attention = torch.cat([prompt_mask, response_mask.to(prompt_mask.dtype)], dim=1)
     positions = (attention.cumsum(dim=1) - 1).clamp(min=0)
-    if prompt_index is None:
-        ids = torch.cat([prompt_ids, response_ids], dim=1)
-        hidden, check, _ = _hidden_states(model, ids, attention, positions, use_cache=False)
-        width = prompt_ids.shape[1]
-        hidden = hidden[:, width - 1 : width - 1 + response_ids.shape[1]]
-        checks = [check]
-    else:
-        hidden, checks = _shared_prompt_hidden(
-            model, prompt_ids, prompt_mask, response_ids, attention, positions, prompt_index
-        )
+    inputs = (prompt_ids, prompt_mask, response_ids, attention, positions, prompt_index)
+    hidden, checks = _predicting(model, *inputs, hidden=True)
     head = model.get_output_embeddings()
     if not all(_is_output_layer(head, *check) for check in checks):
-        return _from_logits(model, prompt_ids, response_ids, attention, positions, prompt_index,
-                            temperature, with_entropy)  # fmt: skip
+        logits, _ = _predicting(model, *inputs, hidden=False)
+        return _from_logits(logits, response_ids, temperature, with_entropy)
     rows, width, size = hidden.shape
     logprobs, entropy = TokenLogprobs.apply(
         hidden.reshape(rows * width, size),
@@ -148,55 +140,65 @@ def _logits(hidden: Tensor, weight: Tensor, temperature: float) -> Tensor:
     return logits / temperature if temperature not in (0.0, 1.0) else logits
 
 
-def _hidden_states(
-    model: PreTrainedModel, input_ids: Tensor, attention: Tensor, positions: Tensor, **extra: Any
-) -> tuple[Tensor, tuple[Tensor, Tensor], Any]:
-    """The last hidden states; the hidden state and logits of the one position the model
-    still projects (to check the two agree); the model's output."""
-    output = model(
-        input_ids=input_ids,
-        attention_mask=attention,
-        position_ids=positions,
-        output_hidden_states=True,
-        logits_to_keep=1,
-        **extra,
-    )
-    hidden = output.hidden_states[-1]
-    return hidden, (hidden[:, -1].detach(), output.logits[:, -1].detach()), output
-
-
-def _shared_prompt_hidden(
+def _predicting(
     model: PreTrainedModel,
     prompt_ids: Tensor,
     prompt_mask: Tensor,
     response_ids: Tensor,
     attention: Tensor,
     positions: Tensor,
-    prompt_index: Tensor,
+    prompt_index: Tensor | None,
+    *,
+    hidden: bool,
 ) -> tuple[Tensor, list[tuple[Tensor, Tensor]]]:
-    """Hidden states predicting each response token, with each distinct prompt run once."""
+    """What predicts each response token, (B, R, ·): the model's last hidden states
+    (`hidden`), or its logits. With `prompt_index`, each distinct prompt runs once and its
+    key-value cache (with its autograd graph) is shared by the group's rows.
+
+    With `hidden`, also (hidden state, logits) of each pass's one projected position, to
+    check the logits are the output layer applied to the hidden states."""
+    width, length = prompt_ids.shape[1], response_ids.shape[1]
+
+    def forward(**inputs: Any) -> tuple[Any, Tensor]:
+        if hidden:
+            inputs.update(output_hidden_states=True, logits_to_keep=1)
+        output = model(**inputs)
+        return output, output.hidden_states[-1] if hidden else output.logits
+
+    def check(output: Any, states: Tensor) -> tuple[Tensor, Tensor]:
+        return states[:, -1].detach(), output.logits[:, -1].detach()
+
+    if prompt_index is None:
+        output, states = forward(
+            input_ids=torch.cat([prompt_ids, response_ids], dim=1),
+            attention_mask=attention,
+            position_ids=positions,
+            use_cache=False,
+            **({} if hidden else {"logits_to_keep": length + 1}),
+        )
+        predicting = states[:, -length - 1 : -1]
+        return predicting, [check(output, states)] if hidden else []
     first_rows, row_to_prompt = _prompt_rows(prompt_index)
-    width = prompt_ids.shape[1]
-    prompt_hidden, prompt_check, prompt_pass = _hidden_states(
-        model,
-        prompt_ids[first_rows],
-        prompt_mask[first_rows],
-        positions[first_rows, :width],
+    prompt_output, prompt_states = forward(
+        input_ids=prompt_ids[first_rows],
+        attention_mask=prompt_mask[first_rows],
+        position_ids=positions[first_rows, :width],
         use_cache=True,
+        **({} if hidden else {"logits_to_keep": 1}),
     )
-    cache = prompt_pass.past_key_values
+    cache = prompt_output.past_key_values
     cache.reorder_cache(row_to_prompt)  # an index_select: gradients flow back to the prompt
-    response_hidden, response_check, _ = _hidden_states(
-        model,
-        response_ids,
-        attention,
-        positions[:, width:],
+    output, states = forward(
+        input_ids=response_ids,
+        attention_mask=attention,
+        position_ids=positions[:, width:],
         past_key_values=cache,
         use_cache=True,
     )
-    first = prompt_hidden[row_to_prompt, -1:]  # predicts the first response token
-    hidden = torch.cat([first, response_hidden[:, :-1]], dim=1)
-    return hidden, [prompt_check, response_check]
+    first = prompt_states[row_to_prompt, -1:]  # predicts the first response token
+    predicting = torch.cat([first, states[:, :-1]], dim=1)
+    checks = [check(prompt_output, prompt_states), check(output, states)] if hidden else []
+    return predicting, checks
 
 
 def _prompt_rows(prompt_index: Tensor) -> tuple[Tensor, Tensor]:
@@ -219,46 +221,9 @@ def _is_output_layer(head: torch.nn.Module | None, hidden: Tensor, logits: Tenso
 
 
 def _from_logits(
-    model: PreTrainedModel,
-    prompt_ids: Tensor,
-    response_ids: Tensor,
-    attention: Tensor,
-    positions: Tensor,
-    prompt_index: Tensor | None,
-    temperature: float,
-    with_entropy: bool,
+    logits: Tensor, response_ids: Tensor, temperature: float, with_entropy: bool
 ) -> tuple[Tensor, Tensor | None]:
-    """The log-probs from the logits the model makes (all at once, by a second pass)."""
-    width = response_ids.shape[1]
-    if prompt_index is None:
-        logits = model(
-            input_ids=torch.cat([prompt_ids, response_ids], dim=1),
-            attention_mask=attention,
-            position_ids=positions,
-            use_cache=False,
-            logits_to_keep=width + 1,
-        ).logits[:, :-1, :]
-    else:
-        first_rows, row_to_prompt = _prompt_rows(prompt_index)
-        prompt_width = prompt_ids.shape[1]
-        prompt_pass = model(
-            input_ids=prompt_ids[first_rows],
-            attention_mask=attention[first_rows, :prompt_width],
-            position_ids=positions[first_rows, :prompt_width],
-            use_cache=True,
-            logits_to_keep=1,
-        )
-        cache = prompt_pass.past_key_values
-        cache.reorder_cache(row_to_prompt)
-        response_pass = model(
-            input_ids=response_ids,
-            attention_mask=attention,
-            position_ids=positions[:, prompt_width:],
-            past_key_values=cache,
-            use_cache=True,
-        )
-        first = prompt_pass.logits[row_to_prompt]
-        logits = torch.cat([first, response_pass.logits[:, :-1, :]], dim=1)
+    """The log-probs (and entropies) from the logits the model makes, all at once."""
     scaled = logits.float()
     if temperature not in (0.0, 1.0):
         scaled = scaled / temperature

@@ -38,12 +38,14 @@ from rlvr_envs.verifiers.code.asserts import prepared
 from rlvr_envs.verifiers.code.options import CodeOptions
 from rlvr_envs.verifiers.code.spec import FunctionTests
 from rlvr_envs.verifiers.code.work import Outcome, Work
+from sandboxes.base import Executor
 from sandboxes.job import Execution, Job, Language, Limits, RunStatus
 
 __all__ = [
     "GRACE_SECONDS",
     "HARNESS_SERVICE",
     "FunctionWork",
+    "code_executor",
     "harness_files",
     "harness_modules",
     "program_of",
@@ -93,6 +95,23 @@ def harness_modules() -> dict[str, str]:
             f"{source}\n__fingerprint__ = {_fingerprint(source)!r}\n"
         )
     return modules
+
+
+def code_executor(workers: int | None = None) -> Executor:
+    """The code verifier's own sandbox: ``sandboxes.default_executor(warm=True)`` with the
+    harness as each warm worker's service (`HARNESS_SERVICE`): Python in ``warm-bwrap``
+    where it runs, one process a verification; other languages, and machines without
+    bubblewrap, in the default backend. `workers`: warm sandboxes (default: one a core).
+
+    Raises:
+        SandboxUnavailable: no sandbox runs here.
+    """
+    from sandboxes import default_executor  # the backends load only when needed
+
+    warm: dict[str, Any] = {"modules": harness_modules(), "service": HARNESS_SERVICE}
+    if workers is not None:
+        warm["workers"] = workers
+    return default_executor(warm=True, **warm)
 
 
 def _fingerprint(source: str) -> str:

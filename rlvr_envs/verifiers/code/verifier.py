@@ -42,11 +42,7 @@ from rlvr_envs.sources.base import Problem
 from rlvr_envs.verification import Status, Verification
 from rlvr_envs.verifiers.base import DEFAULT_MAX_RESPONSE_CHARS, BatchVerifier, screen_response
 from rlvr_envs.verifiers.code.extract import extract_code
-from rlvr_envs.verifiers.code.function_job import (
-    HARNESS_SERVICE,
-    FunctionWork,
-    harness_modules,
-)
+from rlvr_envs.verifiers.code.function_job import FunctionWork, code_executor
 from rlvr_envs.verifiers.code.io_runs import IoWork
 from rlvr_envs.verifiers.code.options import CodeOptions
 from rlvr_envs.verifiers.code.spec import FunctionTests, parse_spec
@@ -61,9 +57,9 @@ class CodeVerifier(BatchVerifier):
 
     Args:
         options: see `CodeOptions`.
-        executor: the sandbox to run in; default ``sandboxes.default_executor(warm=True)``
-            (Python in a warm bubblewrap sandbox that has the harness loaded, where it
-            runs), created on first use and closed by `close`.
+        executor: the sandbox to run in; default `function_job.code_executor` (Python in a
+            warm bubblewrap sandbox whose service is the harness, where it runs), created on
+            first use and closed by `close`.
     """
 
     name = "code"
@@ -82,12 +78,7 @@ class CodeVerifier(BatchVerifier):
     def executor(self) -> Executor:
         with self._lock:
             if self._executor is None:
-                from sandboxes import default_executor  # the backends load only when needed
-
-                # warm where it runs, the harness a service of each worker: one process a job
-                self._executor = default_executor(
-                    warm=True, modules=harness_modules(), service=HARNESS_SERVICE
-                )
+                self._executor = code_executor()
             return self._executor
 
     def verify_batch(

@@ -113,13 +113,8 @@ def _all_logits(model, prompt_ids, prompt_mask, response_ids, response_mask, **o
     """The log-probs from the model's logits, made for every token at once."""
     attention = torch.cat([prompt_mask, response_mask.to(prompt_mask.dtype)], dim=1)
     positions = (attention.cumsum(dim=1) - 1).clamp(min=0)
+    inputs = (prompt_ids, prompt_mask, response_ids, attention, positions)
+    logits, _ = module._predicting(model, *inputs, options.get("prompt_index"), hidden=False)
     return module._from_logits(
-        model,
-        prompt_ids,
-        response_ids,
-        attention,
-        positions,
-        options.get("prompt_index"),
-        options["temperature"],
-        options.get("with_entropy", False),
+        logits, response_ids, options["temperature"], options.get("with_entropy", False)
     )

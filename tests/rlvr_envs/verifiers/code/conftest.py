@@ -12,8 +12,8 @@ import pytest
 from rlvr_envs.sources.base import Problem
 from rlvr_envs.verification import Verification
 from rlvr_envs.verifiers.code import CodeOptions, CodeVerifier
-from rlvr_envs.verifiers.code.function_job import HARNESS_SERVICE, harness_modules
-from sandboxes import Executor, SandboxUnavailable, default_executor
+from rlvr_envs.verifiers.code.function_job import code_executor
+from sandboxes import Executor, SandboxUnavailable
 
 FAST = CodeOptions(test_timeout=2.0, timeout=10.0)
 """Limits that keep the tests quick."""
@@ -23,7 +23,7 @@ FAST = CodeOptions(test_timeout=2.0, timeout=10.0)
 def executor() -> Iterator[Executor]:
     """The verifier's own executor; the tests skip where no sandbox runs."""
     try:
-        chosen = default_executor(warm=True, modules=harness_modules(), service=HARNESS_SERVICE)
+        chosen = code_executor()
     except SandboxUnavailable as exc:
         pytest.skip(str(exc))
     with chosen:

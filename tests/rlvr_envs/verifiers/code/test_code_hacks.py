@@ -21,7 +21,7 @@ import pytest
 from rlvr_envs.sources.base import Problem
 from rlvr_envs.verification import Status
 from rlvr_envs.verifiers.code import CodeOptions, CodeVerifier, function_tests, io_tests
-from rlvr_envs.verifiers.code.function_job import HARNESS_SERVICE, harness_modules
+from rlvr_envs.verifiers.code.function_job import code_executor
 from sandboxes import Executor, SandboxUnavailable, default_executor
 
 
@@ -29,10 +29,7 @@ from sandboxes import Executor, SandboxUnavailable, default_executor
 def executor(request: pytest.FixtureRequest) -> Iterator[Executor]:
     """The cold default sandbox, then the verifier's own (warm where it runs)."""
     try:
-        if request.param == "cold":
-            made = default_executor()
-        else:
-            made = default_executor(warm=True, modules=harness_modules(), service=HARNESS_SERVICE)
+        made = default_executor() if request.param == "cold" else code_executor()
     except SandboxUnavailable as exc:
         pytest.skip(str(exc))
     with made:
