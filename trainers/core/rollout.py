@@ -6,7 +6,8 @@ ratio for DPPO and DRPO, and the "old" policy for GRPO), and ``generate`` only r
 processed scores; and a row that has finished (EOS or a stop string) is dropped from the
 batch and its key-value cache at once, so the long tail of one chatty response does not
 keep the whole batch computing. The forward passes are the model's own, with its
-key-value cache.
+key-value cache; on the CPU its fp32 linear layers run in the layout that reads their
+weights fastest at a few rows (`trainers.core.weight_major`).
 
 Log-probs come from ``log_softmax(logits / T)`` of the full distribution, also when top-p
 restricts what is drawn, as in TRL and verl: the trainer recomputes exactly this quantity.
@@ -22,6 +23,8 @@ import torch
 from torch import Tensor
 from transformers import PreTrainedModel
 from transformers import PreTrainedTokenizerBase as Tokenizer
+
+from trainers.core.weight_major import WeightMajorLinear
 
 __all__ = ["Rollouts", "SamplingSettings", "encode_prompts", "sample_responses"]
 
@@ -124,7 +127,8 @@ def sample_responses(
         if autocast_dtype is not None
         else contextlib.nullcontext()
     )
-    with autocast:
+    linears = WeightMajorLinear() if device.type == "cpu" else contextlib.nullcontext()
+    with autocast, linears:
         # Each prompt is read once; its cache is then copied for the group's responses.
         output = model(
             input_ids=unique_ids,
