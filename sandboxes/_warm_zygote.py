@@ -717,6 +717,16 @@ def _warm_up(zygote: _Zygote) -> None:
     json.loads('{"wall_seconds": 1.0, "processes": 1}')
     marshal.loads(marshal.dumps({"files": {"main.py": "x"}, "argv": []}))
     compile("import sys\nprint(len(sys.argv))\n", zygote.work, "exec", dont_inherit=True)
+    # The objects the job's setup and end write to (a new reference is a write), untouched
+    importlib.machinery.SourceFileLoader("__main__", os.path.join(zygote.work, "main.py"))
+    for which in zygote.hard_limits:
+        resource.getrlimit(which)
+    signal.pthread_sigmask(signal.SIG_BLOCK, ())
+    sys.argv[:] = list(sys.argv)
+    sys.orig_argv[:] = list(sys.orig_argv)
+    for stream in zygote.streams:
+        stream.flush()
+    atexit._ncallbacks()
 
 
 def _prepare(zygote: _Zygote) -> types.ModuleType:
