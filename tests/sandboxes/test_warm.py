@@ -384,6 +384,35 @@ def test_a_daemon_is_killed_before_the_next_job(executor):
     assert second.stdout == b"False\n", second
 
 
+SPARE = """
+import os, subprocess, time
+subprocess.Popen(["sleep", "30"], start_new_session=True, stdout=subprocess.DEVNULL)
+deadline = time.monotonic() + 5
+while time.monotonic() < deadline:  # the zygote forks it as we start: wait to see it
+    waiting = [
+        name for name in os.listdir("/proc")
+        if name.isdigit() and int(name) not in (1, os.getpid())
+        and os.stat(f"/proc/{name}").st_uid != os.getuid()
+    ]
+    if waiting:
+        break
+    time.sleep(0.01)
+print(*waiting)
+"""
+
+
+def test_the_next_jobs_process_outlives_the_killing_of_leftovers(default):
+    """The spare, forked while a job runs, is not among what the job left behind."""
+    if not default.separate_uid:
+        pytest.skip("with one uid no process is forked ahead of a job")
+    first = run(default, SPARE)
+    assert first.ok, first
+    spare = first.stdout.split()
+    assert len(spare) == 1, first  # the zygote's next child, not of the jobs' uid
+    second = run(default, "import os; print(os.getpid())")
+    assert second.stdout.split() == spare, (first, second)
+
+
 def test_the_zygote_cannot_be_killed_or_stopped_by_a_job(executor, monkeypatch):
     monkeypatch.setattr(warm, "BACKSTOP_SECONDS", 0.5)
     source = """
