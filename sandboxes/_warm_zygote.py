@@ -1016,6 +1016,10 @@ def _remove_ipc_objects(job_uid: int | None) -> None:
     finally:
         if job_uid is not None:
             os.seteuid(0)
+            # A change of effective uid clears the parent-death signal (bwrap's
+            # --die-with-parent, or our own outside a sandbox): without it, a zygote that no
+            # longer reads its socket would outlive its sandbox's bubblewrap, or the host
+            _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 # -- seccomp ------------------------------------------------------------------------------

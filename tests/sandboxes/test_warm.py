@@ -503,6 +503,29 @@ else:
     assert run(sandboxed, source, argv=("look",)).stdout == b"-1 -1\n"
 
 
+def test_a_stuck_zygote_dies_with_its_sandbox_after_removing_ipc_objects():
+    """Removing a job's SysV IPC objects takes the job's uid for a moment, which clears the
+    zygote's parent-death signal: set again, a zygote that no longer reads its socket still
+    dies with its bubblewrap."""
+    with _build("bwrap") as executor:
+        if not executor.separate_uid:
+            pytest.skip("with one uid the zygote never changes its uid")
+        made = "import ctypes; print(ctypes.CDLL(None).shmget(0x5EE, 4096, 0o1600) >= 0)"
+        assert run(executor, made).stdout == b"True\n"
+        [zygote] = _zygote_pids(executor)
+        bubblewrap = int(Path(f"/proc/{zygote}/stat").read_bytes().rsplit(b")", 1)[1].split()[1])
+        try:
+            os.kill(zygote, signal.SIGSTOP)  # stuck: it will not see its socket close
+            os.kill(bubblewrap, signal.SIGKILL)
+            deadline = time.monotonic() + 5
+            while not _dead(zygote) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert _dead(zygote)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(zygote, signal.SIGKILL)
+
+
 SCAN = """
 import re, sys
 pattern = re.compile(bytes.fromhex(sys.argv[1]) + b"[0-9a-f]{32}")
