@@ -32,7 +32,6 @@ and ``processes``.
 from __future__ import annotations
 
 import secrets
-import threading
 import time
 from collections.abc import Iterable
 from dataclasses import replace
@@ -47,6 +46,7 @@ from rlvr_envs.verifiers.code.io_runs import IoWork
 from rlvr_envs.verifiers.code.options import CodeOptions
 from rlvr_envs.verifiers.code.spec import FunctionTests, parse_spec
 from rlvr_envs.verifiers.code.work import Outcome, Work, run_waves
+from rlvr_envs.verifiers.owned import MadeOnUse
 from sandboxes.base import Executor
 
 __all__ = ["CodeVerifier"]
@@ -70,16 +70,11 @@ class CodeVerifier(BatchVerifier):
         self, options: CodeOptions | None = None, *, executor: Executor | None = None
     ) -> None:
         super().__init__(options)
-        self._executor = executor
-        self._owns_executor = executor is None
-        self._lock = threading.Lock()
+        self._executor = MadeOnUse(code_executor, executor)
 
     @property
     def executor(self) -> Executor:
-        with self._lock:
-            if self._executor is None:
-                self._executor = code_executor()
-            return self._executor
+        return self._executor.get()
 
     def verify_batch(
         self,
@@ -142,28 +137,13 @@ class CodeVerifier(BatchVerifier):
 
     def close(self) -> None:
         """Close the executor if this verifier created it."""
-        with self._lock:
-            if self._owns_executor and self._executor is not None:
-                self._executor.close()
-                self._executor = None
+        self._executor.close()
 
     def __enter__(self) -> CodeVerifier:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-    def __getstate__(self) -> dict[str, Any]:
-        """Pickles without a default executor it created (the copy makes its own)."""
-        state = dict(self.__dict__)
-        del state["_lock"]
-        if self._owns_executor:
-            state["_executor"] = None
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._lock = threading.Lock()
 
 
 def _verdict(outcome: Outcome, options: CodeOptions, code: str) -> Verification:

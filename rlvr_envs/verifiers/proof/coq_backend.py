@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import json
 import secrets
-import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
+from rlvr_envs.verifiers.owned import MadeOnUse
 from rlvr_envs.verifiers.proof.backend import (
     CheckStage,
     ProofCheck,
@@ -49,6 +49,12 @@ __all__ = ["CoqBackend", "CoqSession"]
 DEFAULT_TIMEOUT = 30.0
 _SETUP_SECONDS = 30.0  # loading a preamble's libraries; the problem's cost, not the proof's
 _TACTIC_ENDINGS = frozenset({"Qed", "Defined", "Proof", "End", "Module", "Section"})
+
+
+def _default_executor() -> Executor:
+    from sandboxes import default_executor  # the sandboxes load only when used
+
+    return default_executor()
 
 
 class CoqBackend(ProverBackend):
@@ -89,9 +95,7 @@ class CoqBackend(ProverBackend):
         self.pool: WarmPool[Coqtop] = WarmPool(
             self._start_coqtop, size=workers, max_memory_mb=max_memory_mb
         )
-        self._executor = executor
-        self._owns_executor = executor is None
-        self._lock = threading.Lock()
+        self._executor = MadeOnUse(_default_executor, executor)
 
     # -- whole proofs ----------------------------------------------------------------------
 
@@ -212,12 +216,7 @@ class CoqBackend(ProverBackend):
 
     @property
     def executor(self) -> Executor:
-        with self._lock:
-            if self._executor is None:
-                from sandboxes import default_executor
-
-                self._executor = default_executor()
-            return self._executor
+        return self._executor.get()
 
     # -- tactic sessions -------------------------------------------------------------------
 
@@ -226,10 +225,7 @@ class CoqBackend(ProverBackend):
 
     def close(self) -> None:
         self.pool.close()
-        with self._lock:
-            if self._owns_executor and self._executor is not None:
-                self._executor.close()
-                self._executor = None
+        self._executor.close()
 
     def _start_coqtop(self) -> Coqtop:
         try:

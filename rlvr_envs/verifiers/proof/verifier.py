@@ -26,7 +26,7 @@ goals run out and the whole script passes the same check.
 
 from __future__ import annotations
 
-import threading
+import functools
 from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
@@ -34,6 +34,7 @@ from typing import Any
 from rlvr_envs.sources.base import Problem
 from rlvr_envs.verification import Status, Verification
 from rlvr_envs.verifiers.base import DEFAULT_MAX_RESPONSE_CHARS, BatchVerifier, screen_response
+from rlvr_envs.verifiers.owned import MadeOnUse
 from rlvr_envs.verifiers.proof.backend import (
     CheckStage,
     ProofCheck,
@@ -98,16 +99,11 @@ class ProofVerifier(BatchVerifier):
         self, options: ProofOptions | None = None, *, backend: ProverBackend | None = None
     ) -> None:
         super().__init__(options)
-        self._backend = backend
-        self._owns_backend = backend is None
-        self._lock = threading.Lock()
+        self._backend = MadeOnUse(functools.partial(make_backend, self.options), backend)
 
     @property
     def backend(self) -> ProverBackend:
-        with self._lock:
-            if self._backend is None:
-                self._backend = make_backend(self.options)
-            return self._backend
+        return self._backend.get()
 
     def verify_batch(
         self,
@@ -151,22 +147,7 @@ class ProofVerifier(BatchVerifier):
 
     def close(self) -> None:
         """Close the backend if this verifier made it."""
-        with self._lock:
-            if self._owns_backend and self._backend is not None:
-                self._backend.close()
-                self._backend = None
-
-    def __getstate__(self) -> dict[str, Any]:
-        """Pickles without a backend it made (the copy makes its own)."""
-        state = dict(self.__dict__)
-        del state["_lock"]
-        if self._owns_backend:
-            state["_backend"] = None
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._lock = threading.Lock()
+        self._backend.close()
 
 
 class TacticEpisode:
