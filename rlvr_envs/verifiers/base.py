@@ -12,7 +12,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import replace
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, Self
 
 from rlvr_envs.sources.base import Problem
 from rlvr_envs.verification import Status, Verification
@@ -128,6 +128,16 @@ class Verifier(ABC):
         this to fan the work out.
         """
         return [self.verify(response, problem, max_chars=max_chars) for response, problem in items]
+
+    def close(self) -> None:  # noqa: B027 (most verifiers hold nothing: not abstract)
+        """Release what this verifier made (pools, sandboxes, provers); idempotent. A
+        verifier is also a context manager that closes itself."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
 
 class BatchVerifier(Verifier):

@@ -139,12 +139,6 @@ class CodeVerifier(BatchVerifier):
         """Close the executor if this verifier created it."""
         self._executor.close()
 
-    def __enter__(self) -> CodeVerifier:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
 
 def _verdict(outcome: Outcome, options: CodeOptions, code: str) -> Verification:
     if outcome.error is not None:

@@ -150,12 +150,6 @@ class MathVerifier(BatchVerifier):
         if self._own_pool is not None:
             self._own_pool.close()
 
-    def __enter__(self) -> MathVerifier:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
     def _reference(self, problem: Problem) -> Answer | Verification:
         """The reference read (cached per process), or the verdict saying it cannot be."""
         try:
